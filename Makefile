@@ -1,0 +1,37 @@
+# Two user-facing targets: `make run` (the app; demo mode without credentials) and
+# `make test` (the whole suite). Both create the virtual environment on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test browser bench clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# Debian's Chromium for the real-browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	    else echo "Chromium missing: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+test: $(VENV)/.dev browser
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.dev
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,152 @@
+"""The normalised Product and the column contract of each of its tables.
+
+Every platform fills what it has and leaves the rest empty; views read only this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+
+# Column contracts. Variant property columns (e.g. "Color", "Size") sit between
+# SKU_KEY_COLUMNS and SKU_VALUE_COLUMNS in `Product.skus`.
+SKU_KEY_COLUMNS = ["sku_id", "sku_attr"]
+SKU_VALUE_COLUMNS = ["price", "sale_price", "discount_pct", "currency", "stock",
+                     "image_url", "barcode", "ean"]
+TIER_COLUMNS = ["sku_id", "min_qty", "max_qty", "unit_price", "discount", "currency",
+                "source"]
+LEAD_TIME_COLUMNS = ["max_qty", "days"]
+COUNTRY_PRICE_COLUMNS = ["sku_attr", "country", "price", "rule"]
+ATTRIBUTE_COLUMNS = ["name", "value", "unit"]
+
+_DTYPES = {
+    "price": "Float64", "sale_price": "Float64", "discount_pct": "Float64",
+    "stock": "Int64", "min_qty": "Int64", "max_qty": "Int64", "unit_price": "Float64",
+    "discount": "Float64", "days": "Int64",
+}
+
+
+def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame with exactly `columns` (missing ones empty), typed by the contract."""
+    df = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    for column in columns:
+        if column in _DTYPES:
+            df[column] = pd.to_numeric(df[column], errors="coerce").astype(_DTYPES[column])
+        else:
+            df[column] = df[column].astype("object").where(df[column].notna(), None)
+    return df.reset_index(drop=True)
+
+
+@dataclass
+class Image:
+    url: str
+    kind: str = "main"          # "main" | "sku" | "detail"
+    label: str = ""             # for SKU images: "Color: Red"
+
+
+@dataclass
+class Video:
+    url: str
+    poster: str = ""
+    label: str = ""
+
+
+@dataclass
+class Media:
+    images: list[Image] = field(default_factory=list)
+    videos: list[Video] = field(default_factory=list)
+
+    def by_kind(self, kind: str) -> list[Image]:
+        return [image for image in self.images if image.kind == kind]
+
+
+@dataclass
+class Store:
+    name: str = ""
+    store_id: str = ""
+    country: str = ""
+    url: str = ""
+    ratings: dict[str, float] = field(default_factory=dict)   # label -> 0..5
+    missing_ratings: list[str] = field(default_factory=list)  # labels sent empty
+    positive_feedback_pct: float | None = None
+    product_rating: float | None = None
+    review_count: int | None = None
+    sales_count: int | None = None
+    sales_text: str = ""                                       # as shown: "1000+"
+
+
+@dataclass
+class Trade:
+    """Terms of trade; each platform fills what it knows."""
+    moq: int | None = None
+    moq_unit: str = ""
+    fob_min: float | None = None
+    fob_max: float | None = None
+    fob_currency: str = ""
+    supply_ability: str = ""
+    payment_methods: list[str] = field(default_factory=list)
+    packaging: str = ""
+    package_size: str = ""          # "45 × 30 × 20 cm"
+    gross_weight_kg: float | None = None
+    delivery_days: int | None = None
+    handling_days: int | None = None
+    ship_to_country: str = ""
+    ship_from_countries: list[str] = field(default_factory=list)
+    commission_rate_pct: float | None = None
+    hot_commission_rate_pct: float | None = None
+    promotion_link: str = ""
+    postage: str = ""
+    installation: str = ""
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Product:
+    platform: str
+    product_id: str
+    title: str = ""
+    url: str = ""
+    category: str = ""
+    status: str = ""
+    currency: str = ""
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    query: Any = None                       # the ProductQuery that produced it
+    demo: bool = False                      # served by the bundled sandbox
+    description_html: str = ""              # sanitised seller HTML
+    alt_ids: dict[str, str] = field(default_factory=dict)   # e.g. {"US": "3256..."}
+    skus: pd.DataFrame = field(default_factory=lambda: frame([], SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS))
+    sku_properties: list[str] = field(default_factory=list)
+    tiers: pd.DataFrame = field(default_factory=lambda: frame([], TIER_COLUMNS))
+    lead_times: pd.DataFrame = field(default_factory=lambda: frame([], LEAD_TIME_COLUMNS))
+    country_prices: pd.DataFrame = field(default_factory=lambda: frame([], COUNTRY_PRICE_COLUMNS))
+    attributes: pd.DataFrame = field(default_factory=lambda: frame([], ATTRIBUTE_COLUMNS))
+    store: Store = field(default_factory=Store)
+    media: Media = field(default_factory=Media)
+    trade: Trade = field(default_factory=Trade)
+    warnings: list[str] = field(default_factory=list)
+    not_provided: list[str] = field(default_factory=list)   # views this platform cannot feed
+    raw: Any = None
+
+    # Derived figures the views share ------------------------------------------------
+    def price_range(self, column: str = "sale_price") -> tuple[float, float] | None:
+        values = self.skus[column].dropna() if column in self.skus else []
+        if len(values) == 0:
+            return None
+        return float(values.min()), float(values.max())
+
+    @property
+    def main_image(self) -> str:
+        images = self.media.by_kind("main") or self.media.images
+        return images[0].url if images else ""
+
+    @property
+    def variant_count(self) -> int:
+        return len(self.skus)
+
+    @property
+    def out_of_stock_count(self) -> int:
+        if "stock" not in self.skus:
+            return 0
+        return int((self.skus["stock"].fillna(1) <= 0).sum())

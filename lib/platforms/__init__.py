@@ -1,0 +1,49 @@
+"""The platform registry: key -> platform object, and payload parsing without network."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lib.errors import BadResponse
+from lib.model import Product
+from lib.platforms.aliexpress_ds import AliExpressDropshipping
+from lib.platforms.base import Platform
+
+PLATFORMS: dict[str, Platform] = {p.key: p for p in (
+    AliExpressDropshipping(),
+)}
+
+
+def platform_for_host(host: str) -> list[str]:
+    """Keys of the platforms that read product links from `host`, in registry order."""
+    return [key for key, platform in PLATFORMS.items() if platform.owns_host(host)]
+
+
+def decode_payload(payload: Any) -> Any:
+    """dict/list pass through; str/bytes are decoded as JSON (BadResponse if not JSON)."""
+    if isinstance(payload, (bytes, bytearray)):
+        payload = bytes(payload).decode("utf-8", "replace")
+    if isinstance(payload, str):
+        text = payload.strip().lstrip("\ufeff")
+        if not text:
+            raise BadResponse("The marketplace sent an empty answer. Please try again.",
+                              detail="empty body")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            kind = "an HTML page" if text[:1] == "<" else "text that is not JSON"
+            raise BadResponse(detail=f"the answer is {kind}: {exc}", raw=text[:2000]) from None
+    return payload
+
+
+def parse_payload(platform: str, payload: Any, query: Any = None) -> Product:
+    """A payload exactly as a gateway (or a saved capture) gives it -> Product."""
+    if platform not in PLATFORMS:
+        raise KeyError(f"unknown platform {platform!r}")
+    data = decode_payload(payload)
+    try:
+        return PLATFORMS[platform].parse(data, query)
+    except BadResponse as exc:
+        if exc.raw is None:
+            exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]
+        raise

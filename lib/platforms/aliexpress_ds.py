@@ -1,0 +1,385 @@
+"""AliExpress dropshipping: aliexpress.ds.product.get over the IOP /sync gateway.
+
+Accepts every shape seen in the wild: the wrapped gateway response, the inner body
+(result + rsp_code), the result object alone, and the documents' flat lists.
+"""
+from __future__ import annotations
+
+import html
+from collections import Counter
+from typing import Any, Mapping
+
+from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int,
+                        to_text)
+from lib.errors import BadResponse
+from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS,
+                       Image, Media, Product, Store, Trade, Video, frame)
+from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
+                                             iop_request, validate_aliexpress_id)
+from lib.platforms.base import Platform
+from lib.platforms.envelopes import business_error, gateway_error
+from lib.sanitize import image_sources, sanitize_html
+
+METHOD = "aliexpress.ds.product.get"
+RESPONSE_KEY = "aliexpress_ds_product_get_response"
+SHIPS_FROM_PROPERTY_ID = "200007763"
+DSR_LABELS = {
+    "item_as_described_rating": "Item as described",
+    "communication_rating": "Communication",
+    "shipping_speed_rating": "Shipping speed",
+}
+_RESULT_MARKERS = ("ae_item_base_info_dto", "ae_item_sku_info_dtos", "ae_store_info")
+
+
+class AliExpressDropshipping(Platform):
+    key = "aliexpress"
+    label = "AliExpress (dropshipping)"
+    link_hosts = ALIEXPRESS_HOSTS
+    id_hint = ID_HINT
+    api_methods = (METHOD,)
+    qps = 10.0
+
+    def validate_id(self, text: str) -> str:
+        return validate_aliexpress_id(text)
+
+    def id_from_url(self, host, path, query):
+        return aliexpress_id_from_url(host, path, query)
+
+    def build_request(self, query, credentials, *, timestamp_ms):
+        return iop_request(method=METHOD, credentials=credentials, timestamp_ms=timestamp_ms,
+                           business={"product_id": query.product_id,
+                                     "ship_to_country": query.country,
+                                     "target_currency": query.currency,
+                                     "target_language": query.language,
+                                     "remove_personal_benefit": False})
+
+    def parse(self, data, query=None):
+        return _DsParser(data, query).product()
+
+    def sandbox_product_id(self, params):
+        return params.get("product_id", "")
+
+    def sandbox_not_found(self, request_id, product_id):
+        # The real answer (captured): rsp_code 605 inside the normal wrapper, no result.
+        return {RESPONSE_KEY: {"rsp_code": 605, "rsp_msg": "ITEM_ID_NOT_FOUND",
+                               "request_id": request_id}}
+
+
+def locate_result(data: Any) -> dict:
+    """The `result` object, whichever of the known shapes `data` is; raises for errors."""
+    if not isinstance(data, dict):
+        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
+    error = gateway_error(data)
+    if error:
+        raise error
+    body = data.get(RESPONSE_KEY, data)
+    if not isinstance(body, dict):
+        raise BadResponse(detail=f"{RESPONSE_KEY} is not an object")
+    error = business_error(body.get("rsp_code", body.get("code")), body.get("rsp_msg"))
+    if error and "result" not in body:
+        raise error
+    if error and to_float(body.get("rsp_code")) not in (None, 200.0):
+        raise error
+    result = body.get("result", body)
+    if isinstance(result, list):
+        result = result[0] if result else {}
+    if not isinstance(result, dict) or not any(k in result for k in _RESULT_MARKERS):
+        raise BadResponse(detail="no product data (ae_item_base_info_dto / "
+                                 "ae_item_sku_info_dtos) in the answer")
+    return result
+
+
+def _first(value: Any) -> dict:
+    items = as_list(value)
+    return items[0] if items and isinstance(items[0], dict) else {}
+
+
+class _DsParser:
+    def __init__(self, data: Any, query: Any) -> None:
+        self.raw = data
+        self.query = query
+        self.result = locate_result(data)
+        self.base = _first(self.result.get("ae_item_base_info_dto"))
+        self.warnings: list[str] = []
+        self.property_ids: dict[str, str] = {}          # column name -> property id
+
+    def product(self) -> Product:
+        product_id = self._product_id()
+        skus, tiers, sku_images = self._skus()
+        currency = _most_common(skus["currency"]) or to_text(self.base.get("currency_code"))
+        description = sanitize_html(to_text(self.base.get("detail"))
+                                    or _mobile_detail_html(self.base.get("mobile_detail")))
+        product = Product(
+            platform="aliexpress",
+            product_id=product_id,
+            title=to_text(self.base.get("subject")),
+            url=f"https://www.aliexpress.com/item/{product_id}.html",
+            category=to_text(self.base.get("category_id")),
+            status=to_text(self.base.get("product_status_type")),
+            currency=currency,
+            query=self.query,
+            description_html=description,
+            alt_ids=self._alt_ids(product_id),
+            skus=skus,
+            sku_properties=list(self.property_ids),
+            tiers=tiers,
+            attributes=self._attributes(),
+            store=self._store(),
+            media=self._media(sku_images, description),
+            trade=self._trade(skus),
+            raw=self.raw,
+        )
+        if not product.title:
+            self.warnings.append("The product has no title.")
+        product.warnings = self.warnings
+        return product
+
+    # -- identity ---------------------------------------------------------------------
+    def _product_id(self) -> str:
+        converter = _first(self.result.get("product_id_converter_result"))
+        main_id = to_text(converter.get("main_product_id"))
+        base_id = to_text(self.base.get("product_id"))
+        asked = to_text(getattr(self.query, "product_id", ""))
+        chosen = asked or main_id or base_id
+        if base_id and chosen and base_id != chosen and base_id != main_id:
+            self.warnings.append(f"The answer describes product {base_id} (a regional id) "
+                                 f"for the requested {chosen}.")
+        if not chosen:
+            self.warnings.append("The answer carries no product id.")
+        return chosen
+
+    def _alt_ids(self, product_id: str) -> dict[str, str]:
+        converter = _first(self.result.get("product_id_converter_result"))
+        ids: dict[str, str] = {}
+        sub = maybe_json(converter.get("sub_product_id"))
+        if isinstance(sub, dict):
+            ids.update({to_text(k): to_text(v) for k, v in sub.items() if to_text(v)})
+        main_id = to_text(converter.get("main_product_id"))
+        if main_id and main_id != product_id:
+            ids["main"] = main_id
+        return ids
+
+    # -- SKUs and tiers ------------------------------------------------------------------
+    def _skus(self):
+        rows, tier_rows = [], []
+        sku_images: dict[tuple[str, str], str] = {}
+        system_values: dict[str, list] = {}
+        raw_skus = [s for s in as_list(self.result.get("ae_item_sku_info_dtos"))
+                    if isinstance(s, dict)]
+        base_currency = to_text(self.base.get("currency_code"))
+        for index, sku in enumerate(raw_skus):
+            labels = _labels_from_attr(to_text(sku.get("sku_attr") or sku.get("id")))
+            row: dict[str, Any] = {
+                "sku_id": to_text(sku.get("sku_id")) or f"#{index + 1}",
+                "sku_attr": to_text(sku.get("sku_attr")) or to_text(sku.get("id")),
+            }
+            image = ""
+            for prop in as_list(sku.get("ae_sku_property_dtos")):
+                if not isinstance(prop, dict):
+                    continue
+                column = self._property_column(prop)
+                pid_vid = f"{to_text(prop.get('sku_property_id'))}:" \
+                          f"{to_text(prop.get('property_value_id'))}"
+                system = to_text(prop.get("sku_property_value"))
+                value = (to_text(prop.get("property_value_definition_name"))
+                         or labels.get(pid_vid) or system or pid_vid)
+                row[column] = value
+                system_values.setdefault(column, []).append((index, system))
+                prop_image = safe_url(prop.get("sku_image"))
+                if prop_image:
+                    image = image or prop_image
+                    sku_images.setdefault((column, value), prop_image)
+            price = to_float(sku.get("sku_price"))
+            sale = to_float(sku.get("offer_sale_price"))
+            if sale is None:
+                sale = price
+            if price is None:
+                price = sale
+            if price is None:
+                self.warnings.append(f"SKU {row['sku_id']} has no price.")
+            stock = to_int(sku.get("sku_available_stock"))
+            if stock is None:
+                stock = to_int(sku.get("ipm_sku_stock"))
+            row.update({
+                "price": price, "sale_price": sale,
+                "discount_pct": _discount(price, sale),
+                "currency": to_text(sku.get("currency_code")) or base_currency,
+                "stock": stock,
+                "image_url": image,
+                "barcode": to_text(sku.get("barcode")),
+                "ean": to_text(sku.get("ean_code")),
+            })
+            rows.append(row)
+            tier_rows.extend(self._tiers(sku, row))
+        if not raw_skus:
+            self.warnings.append("The answer lists no SKUs, so there are no prices or stock.")
+        elif any(r["stock"] is None for r in rows):
+            self.warnings.append("Some SKUs have no stock figure.")
+        columns = SKU_KEY_COLUMNS + list(self.property_ids) + SKU_VALUE_COLUMNS
+        skus = frame(rows, columns)
+        for column, pairs in system_values.items():
+            systems = dict(pairs)
+            series = skus.index.map(lambda i: systems.get(i, ""))
+            if any(s and s != v for s, v in zip(series, skus[column])):
+                skus[f"{column} (system value)"] = list(series)
+        tiers = frame(tier_rows, TIER_COLUMNS)
+        if to_bool(self.result.get("has_whole_sale")) and tiers.empty:
+            self.warnings.append("The product is marked as having wholesale prices, but "
+                                 "no price tiers were sent.")
+        return skus, tiers, sku_images
+
+    def _property_column(self, prop: Mapping[str, Any]) -> str:
+        pid = to_text(prop.get("sku_property_id"))
+        name = to_text(prop.get("sku_property_name")) or f"Property {pid or '?'}"
+        if name in SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS:
+            name = f"{name} (variant)"
+        known = self.property_ids.get(name)
+        if known is not None and known != pid:
+            name = f"{name} ({pid})"       # two properties share a display name
+        self.property_ids.setdefault(name, pid)
+        return name
+
+    def _tiers(self, sku: Mapping[str, Any], row: Mapping[str, Any]) -> list[dict]:
+        base_price = row["sale_price"]
+        points: list[tuple[int, float, str]] = []
+        for tier in as_list(sku.get("wholesale_price_tiers")):
+            if not isinstance(tier, dict):
+                continue
+            qty, price = to_int(tier.get("min_quantity")), to_float(tier.get("wholesale_price"))
+            if qty is not None and price is not None and qty >= 1:
+                points.append((qty, price, "wholesale tier"))
+        bulk_qty = to_int(sku.get("sku_bulk_order"))
+        bulk_price = to_float(sku.get("offer_bulk_sale_price"))
+        if (not points and bulk_qty and bulk_qty > 1 and bulk_price is not None
+                and base_price is not None and bulk_price < base_price):
+            points.append((bulk_qty, bulk_price, "bulk price"))
+        if not points:
+            return []
+        points.sort()
+        if points[0][0] > 1 and base_price is not None:
+            points.insert(0, (1, base_price, "single unit"))
+        reference = points[0][1]
+        rows = []
+        for i, (qty, price, source) in enumerate(points):
+            rows.append({"sku_id": row["sku_id"], "min_qty": qty,
+                         "max_qty": points[i + 1][0] - 1 if i + 1 < len(points) else None,
+                         "unit_price": price, "discount": _discount(reference, price),
+                         "currency": row["currency"], "source": source})
+        return rows
+
+    # -- store, media, attributes, trade ----------------------------------------------
+    def _store(self) -> Store:
+        info = _first(self.result.get("ae_store_info"))
+        ratings, missing = {}, []
+        for field_name, label in DSR_LABELS.items():
+            score = to_float(info.get(field_name))
+            if score is None or not 0 <= score <= 5:
+                missing.append(label)
+            else:
+                ratings[label] = score
+        if info and missing:
+            self.warnings.append("Store ratings missing: " + ", ".join(missing) + ".")
+        store_id = to_text(info.get("store_id"))
+        sales_text = to_text(self.base.get("sales_count"))
+        rating = to_float(self.base.get("avg_evaluation_rating"))
+        return Store(
+            name=to_text(info.get("store_name")), store_id=store_id,
+            country=to_text(info.get("store_country_code")).upper(),
+            url=f"https://www.aliexpress.com/store/{store_id}" if store_id else "",
+            ratings=ratings, missing_ratings=missing,
+            product_rating=rating if rating is not None and 0 <= rating <= 5 else None,
+            review_count=to_int(self.base.get("evaluation_count")),
+            sales_count=to_int(sales_text), sales_text=sales_text)
+
+    def _media(self, sku_images: dict[tuple[str, str], str], description: str) -> Media:
+        multimedia = _first(self.result.get("ae_multimedia_info_dto"))
+        images = [Image(url, "main") for url in
+                  (safe_url(u) for u in split_list(multimedia.get("image_urls"))) if url]
+        if not images:
+            self.warnings.append("The product has no main images.")
+        images += [Image(url, "sku", f"{column}: {value}")
+                   for (column, value), url in sku_images.items()]
+        images += [Image(url, "detail") for url in image_sources(description)]
+        videos = []
+        for raw_video in as_list(multimedia.get("ae_video_dtos")):
+            if not isinstance(raw_video, dict):
+                continue
+            url = safe_url(raw_video.get("media_url"))
+            if not url:
+                self.warnings.append("A video was listed without a playable web address.")
+                continue
+            videos.append(Video(url, safe_url(raw_video.get("poster_url")),
+                                to_text(raw_video.get("media_type"))))
+        return Media(images=images, videos=videos)
+
+    def _attributes(self):
+        rows = []
+        for prop in as_list(self.result.get("ae_item_properties")):
+            if not isinstance(prop, dict):
+                continue
+            value = to_text(prop.get("attr_value"))
+            start, end = to_text(prop.get("attr_value_start")), to_text(prop.get("attr_value_end"))
+            if not value and (start or end):
+                value = f"{start}–{end}" if start and end else start or end
+            rows.append({"name": to_text(prop.get("attr_name")), "value": value,
+                         "unit": to_text(prop.get("attr_value_unit"))})
+        return frame(rows, ATTRIBUTE_COLUMNS)
+
+    def _trade(self, skus) -> Trade:
+        package = _first(self.result.get("package_info_dto"))
+        logistics = _first(self.result.get("logistics_info_dto"))
+        dims = [to_float(package.get(k)) for k in ("package_length", "package_width",
+                                                    "package_height")]
+        size = " × ".join(f"{d:g}" for d in dims) + " cm" if all(dims) else ""
+        ships_from = [name for name, pid in self.property_ids.items()
+                      if pid == SHIPS_FROM_PROPERTY_ID]
+        origins = (sorted({v for v in skus[ships_from[0]].dropna() if v})
+                   if ships_from else [])
+        store_country = to_text(_first(self.result.get("ae_store_info")).get("store_country_code"))
+        notes = {}
+        if (tax := to_bool(_first(as_list(self.result.get("ae_item_sku_info_dtos")))
+                           .get("price_include_tax"))) is not None:
+            notes["Prices include tax"] = "yes" if tax else "no"
+        return Trade(package_size=size, gross_weight_kg=to_float(package.get("gross_weight")),
+                     delivery_days=to_int(logistics.get("delivery_time")),
+                     ship_to_country=to_text(logistics.get("ship_to_country")).upper(),
+                     ship_from_countries=origins or ([store_country.upper()] if store_country else []),
+                     notes=notes)
+
+
+def _labels_from_attr(sku_attr: str) -> dict[str, str]:
+    """'14:771#tyjt white;10:529' -> {'14:771': 'tyjt white'} (custom labels only)."""
+    labels = {}
+    for part in sku_attr.split(";"):
+        key, sep, label = part.partition("#")
+        if sep and label:
+            labels[key.strip()] = label.strip()
+    return labels
+
+
+def _discount(price: float | None, sale: float | None) -> float | None:
+    if price is None or sale is None or price <= 0:
+        return None
+    return round(max(0.0, (1 - sale / price) * 100), 1)
+
+
+def _most_common(series) -> str:
+    values = [v for v in series if v]
+    return Counter(values).most_common(1)[0][0] if values else ""
+
+
+def _mobile_detail_html(value: Any) -> str:
+    """The mobile description (JSON modules, or HTML) as simple HTML."""
+    decoded = maybe_json(value)
+    if isinstance(decoded, str):
+        return decoded
+    if not isinstance(decoded, dict):
+        return ""
+    parts = []
+    for module in as_list(decoded.get("moduleList")):
+        data = module.get("data", {}) if isinstance(module, dict) else {}
+        if module.get("type") == "text" and data.get("content"):
+            parts.append(f"<p>{html.escape(to_text(data.get('content')))}</p>")
+        elif module.get("type") == "image" and safe_url(data.get("url")):
+            parts.append(f'<img src="{html.escape(safe_url(data.get("url")))}">')
+    return "".join(parts)

@@ -1,0 +1,48 @@
+"""What every platform module provides; the client and the query parser use only this."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import httpx
+
+from lib.model import Product
+
+
+class Platform:
+    key: str = ""
+    label: str = ""
+    link_hosts: tuple[str, ...] = ()     # hosts whose product links this platform reads
+    id_hint: str = ""
+    api_methods: tuple[str, ...] = ()    # gateway method names this platform calls                    # what a valid id looks like, for messages
+    # Client-side rate limit: calls per second this platform tolerates (seeds' limits).
+    qps: float = 5.0
+    credential_keys: tuple[str, ...] = ("app_key", "app_secret", "access_token")
+    # Views this platform cannot feed, shown instead of an empty page.
+    not_provided: tuple[str, ...] = ()
+
+    def validate_id(self, text: str) -> str:
+        raise NotImplementedError
+
+    def id_from_url(self, host: str, path: str, query: Mapping[str, str]
+                    ) -> tuple[str, dict[str, str]]:
+        raise NotImplementedError
+
+    def build_request(self, query: Any, credentials: Mapping[str, str], *,
+                      timestamp_ms: int) -> httpx.Request:
+        raise NotImplementedError
+
+    def parse(self, data: Any, query: Any = None) -> Product:
+        """Decoded JSON -> Product; raises a FetchError subclass for error envelopes."""
+        raise NotImplementedError
+
+    # The demo gateway (lib/sandbox) asks the platform how to read its own wire format.
+    def sandbox_product_id(self, params: Mapping[str, str]) -> str:
+        """The product id a request asks for, from its sent parameters."""
+        raise NotImplementedError
+
+    def sandbox_not_found(self, request_id: str, product_id: str) -> dict:
+        """The body the real gateway sends for an unknown product."""
+        raise NotImplementedError
+
+    def owns_host(self, host: str) -> bool:
+        return any(host == h or host.endswith("." + h) for h in self.link_hosts)

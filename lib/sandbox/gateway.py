@@ -1,0 +1,158 @@
+"""The demo gateway: an httpx transport that behaves like the real IOP gateway.
+
+It checks the app key, the timestamp, the token and the signature exactly as the real
+gateway does (a bad signature gets the real `IncompleteSignature` body), routes by
+`method`, serves bundled fixtures in their real wrapped shape, answers unknown ids with
+the real not-found body, and can add latency and enforce a calls-per-second limit
+(answering `ApiCallLimit` like the real one) for benchmarks and fault tests.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import parse_qsl
+
+import httpx
+
+from lib.signing import iop_sign
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IOP_HOST = "api-sg.aliexpress.com"
+TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
+
+# Demo credentials: fake, public, accepted only by this sandbox.
+DEMO_CREDENTIALS: dict[str, dict[str, str]] = {
+    "aliexpress": {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",
+                   "access_token": "demo-session-token"},
+}
+
+
+def fixture_ids(platform: str) -> list[str]:
+    folder = FIXTURES / platform
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def load_fixture(platform: str, product_id: str) -> dict | None:
+    path = FIXTURES / platform / f"{product_id}.json"
+    if not product_id or not path.is_file() or path.parent != FIXTURES / platform:
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class SandboxGateway:
+    def __init__(self, *, clock: Callable[[], float] = time.time, latency_s: float = 0.0,
+                 qps_limit: float | None = None,
+                 credentials: Mapping[str, Mapping[str, str]] = DEMO_CREDENTIALS) -> None:
+        self.clock = clock
+        self.latency_s = latency_s
+        self.qps_limit = qps_limit
+        self.credentials = credentials
+        self.calls = 0
+        self.rate_limited = 0
+        self._recent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    # -- httpx entry points ----------------------------------------------------------
+    def respond(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        with self._lock:
+            self.calls += 1
+            limited = self._over_limit()
+        if limited:
+            self.rate_limited += 1
+            return _json(self._error("ApiCallLimit", "Api access frequency exceeds the limit. "
+                                     "this ban will last 1 seconds"))
+        if request.url.host == IOP_HOST and request.url.path == "/sync":
+            return self._iop(request)
+        return httpx.Response(404, text="Not Found", headers={"content-type": "text/html"})
+
+    def _over_limit(self) -> bool:
+        if not self.qps_limit:
+            return False
+        now = self.clock()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.qps_limit:
+            return True
+        self._recent.append(now)
+        return False
+
+    # -- IOP ---------------------------------------------------------------------------
+    def _iop(self, request: httpx.Request) -> httpx.Response:
+        params = dict(parse_qsl(request.content.decode("utf-8", "replace"),
+                                keep_blank_values=True))
+        for required in ("app_key", "method", "timestamp", "sign", "sign_method"):
+            if not params.get(required):
+                return _json(self._error("MissingParameter", f"The input parameter "
+                                         f"“{required}” that is mandatory for processing "
+                                         f"this request is not supplied"))
+        from lib.platforms import PLATFORMS
+
+        platform_key = self._platform_for_method(params["method"])
+        creds = self.credentials.get(platform_key or "", {})
+        if not creds or params["app_key"] != creds.get("app_key"):
+            return _json(self._error("InvalidAppKey", "Invalid app key"))
+        timestamp = params["timestamp"]
+        if not (timestamp.isdigit() and len(timestamp) == 13) or \
+                abs(int(timestamp) - self.clock() * 1000) > TIMESTAMP_TOLERANCE_MS:
+            return _json(self._error("InvalidTimestamp", "The request has expired: the "
+                                     "timestamp is out of range"))
+        unsigned = {k: v for k, v in params.items() if k != "sign"}
+        if params["sign_method"] != "sha256" or \
+                params["sign"] != iop_sign(creds["app_secret"], unsigned):
+            return _json(self._error("IncompleteSignature", "The request signature does not "
+                                     "conform to platform standards"))
+        if not params.get("session"):
+            return _json(self._error("MissingParameter", "The input parameter "
+                                     "“access_token” that is mandatory for processing this "
+                                     "request is not supplied"))
+        if params["session"] != creds.get("access_token"):
+            return _json(self._error("IllegalAccessToken", "Illegal access token"))
+        platform = PLATFORMS[platform_key]
+        product_id = platform.sandbox_product_id(params)
+        fixture = load_fixture(platform_key, product_id)
+        if fixture is None:
+            return _json(platform.sandbox_not_found(self._request_id(), product_id))
+        return _json(fixture)
+
+    def _platform_for_method(self, method: str) -> str | None:
+        from lib.platforms import PLATFORMS
+
+        return next((key for key, p in PLATFORMS.items() if method in p.api_methods), None)
+
+    def _error(self, code: str, message: str) -> dict:
+        return {"error_response": {"type": "ISV", "code": code, "msg": message,
+                                   "request_id": self._request_id()}}
+
+    def _request_id(self) -> str:
+        digest = hashlib.sha1(f"{self.calls}-{self.clock()}".encode()).hexdigest()
+        return digest[:25]
+
+
+def _json(body: dict, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                          headers={"content-type": "application/json;charset=UTF-8"})
+
+
+class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Both a sync and an async httpx transport over one SandboxGateway."""
+
+    def __init__(self, gateway: SandboxGateway | None = None, **options) -> None:
+        self.gateway = gateway or SandboxGateway(**options)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.gateway.latency_s:
+            time.sleep(self.gateway.latency_s)
+        return self.gateway.respond(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.gateway.latency_s:
+            await asyncio.sleep(self.gateway.latency_s)
+        await request.aread()
+        return self.gateway.respond(request)

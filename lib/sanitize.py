@@ -1,0 +1,50 @@
+"""Seller HTML made safe to render: an allow-list sanitiser (nh3, Rust's ammonia).
+
+No scripts, styles, event handlers, iframes, forms, or javascript:/data: URLs survive.
+"""
+from __future__ import annotations
+
+import re
+
+import nh3
+
+from lib.coerce import safe_url
+
+ALLOWED_TAGS = {
+    "a", "b", "br", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "li", "ol", "p", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "u", "ul", "blockquote", "pre", "code",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+MAX_HTML_LENGTH = 500_000
+_IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.IGNORECASE)
+
+
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    if attribute in {"href", "src"}:
+        return safe_url(value) or None
+    return value
+
+
+def sanitize_html(html: object) -> str:
+    """Seller HTML -> safe HTML ('' for anything that is not a string)."""
+    if not isinstance(html, str) or not html.strip():
+        return ""
+    return nh3.clean(html[:MAX_HTML_LENGTH], tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow",
+                     attribute_filter=_filter_attribute, strip_comments=True)
+
+
+def image_sources(safe_html: str) -> list[str]:
+    """The <img> URLs of already-sanitised HTML, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for src in _IMG_SRC.findall(safe_html):
+        url = safe_url(src.replace("&amp;", "&"))
+        if url:
+            seen.setdefault(url, None)
+    return list(seen)
