@@ -44,5 +44,9 @@ class Platform:
         """The body the real gateway sends for an unknown product."""
         raise NotImplementedError
 
+    def sandbox_answer(self, fixture: dict, params: Mapping[str, str]) -> dict:
+        """The fixture as the gateway would send it for these parameters."""
+        return fixture
+
     def owns_host(self, host: str) -> bool:
         return any(host == h or host.endswith("." + h) for h in self.link_hosts)

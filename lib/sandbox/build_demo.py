@@ -101,8 +101,9 @@ def _request_ids(product_id: str) -> tuple[str, str]:
 
 def _sku_id(product_id: str, index: int) -> str:
     """17 digits starting 12000, not sequential (like real SKU ids)."""
-    block = 38 + int(product_id[-3:]) % 30
-    tail = (4_711_235_000 + index * 17 + _h(product_id, "sku", index) % 11) % 10**10
+    block = 37 + _h(product_id, "block") % 30
+    start = 1_000_000_000 + _h(product_id, "start") % 8_000_000_000
+    tail = start + index * 17 + _h(product_id, "sku", index) % 11
     return f"12000{block:02d}{tail:010d}"
 
 
@@ -217,6 +218,7 @@ BACKPACK_OUT_OF_STOCK = {
     ("Red", "40L", "China"), ("Red", "40L", "United States"), ("Red", "40L", "Spain"),
     ("Blue", "20L", "Spain"), ("Green", "30L", "United States"), ("Gray", "40L", "China"),
 }
+BACKPACK_LOW_STOCK = {("Black", "40L", "Spain"): 5, ("Blue", "30L", "United States"): 7}
 BACKPACK_MAIN = ["backpack_main_1.png", "backpack_main_2.png", "backpack_main_3.png",
                  "backpack_main_4.png", "backpack_main_5.png", "backpack_main_6.png"]
 
@@ -241,6 +243,8 @@ def backpack() -> dict[str, Any]:
                 bulk = _money(sale * WHOLESALE_TIERS[1][1])
                 if (colour, size, origin) in BACKPACK_OUT_OF_STOCK:
                     stock = 0
+                elif (colour, size, origin) in BACKPACK_LOW_STOCK:
+                    stock = BACKPACK_LOW_STOCK[(colour, size, origin)]
                 else:
                     stock = 5 + _h(pid, "stock", colour, size, origin) % 896
                 dtos = [
@@ -388,7 +392,7 @@ def bottle() -> dict[str, Any]:
         _prop(100002145, "Features", "Eco-Friendly", 200573009),
         _prop(100002145, "Features", "Stocked", 200573004),
         _prop(200001034, "Drinkware Type", "Vacuum Flasks & Thermoses", 200004386),
-        _prop(200009128, "Insulation time", "24h cold / 12h hot", -1),
+        _prop(-1, "Insulation time", "24h cold / 12h hot", -1),
         _prop(-1, "Choice", "yes"),
     ]
     store = {  # communication_rating deliberately absent

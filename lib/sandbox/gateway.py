@@ -20,10 +20,22 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from lib.signing import iop_sign
+from lib.platforms import PLATFORMS
+from lib.signing import iop_sign, top_sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IOP_HOST = "api-sg.aliexpress.com"
+TOP_HOSTS = ("eco.taobao.com", "api.taobao.com", "gw.api.taobao.com")
+# The TOP router's integer codes for the failures the sandbox can produce.
+_TOP_CODES = {
+    "MissingParameter": (40, "isv.missing-parameter"),
+    "InvalidMethod": (22, "isv.invalid-method"),
+    "InvalidAppKey": (29, "isv.appkey-not-exists"),
+    "InvalidTimestamp": (31, "isv.invalid-timestamp"),
+    "IncompleteSignature": (25, "isv.invalid-signature"),
+    "IllegalAccessToken": (27, "isv.invalid-session"),
+    "ApiCallLimit": (7, "accesscontrol.limited-by-api-access-count"),
+}
 TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
 
 # Demo credentials: fake, public, accepted only by this sandbox.
@@ -68,9 +80,18 @@ class SandboxGateway:
             self.rate_limited += 1
             return _json(self._error("ApiCallLimit", "Api access frequency exceeds the limit. "
                                      "this ban will last 1 seconds"))
-        if request.url.host == IOP_HOST and request.url.path == "/sync":
-            return self._iop(request)
+        for matches, handler in self._handlers():
+            if matches(request.url):
+                return handler(request)
         return httpx.Response(404, text="Not Found", headers={"content-type": "text/html"})
+
+    def _handlers(self):
+        """(url predicate, handler) per protocol; a new protocol adds one line here."""
+        return [
+            (lambda url: url.host == IOP_HOST and url.path == "/sync", self._method_gateway),
+            (lambda url: url.host in TOP_HOSTS and url.path == "/router/rest",
+             self._method_gateway),
+        ]
 
     def _over_limit(self) -> bool:
         if not self.qps_limit:
@@ -83,47 +104,66 @@ class SandboxGateway:
         self._recent.append(now)
         return False
 
-    # -- IOP ---------------------------------------------------------------------------
-    def _iop(self, request: httpx.Request) -> httpx.Response:
-        params = dict(parse_qsl(request.content.decode("utf-8", "replace"),
+    # -- method-routed gateways (IOP /sync and the TOP router) ------------------------
+    def _method_gateway(self, request: httpx.Request) -> httpx.Response:
+        """IOP and TOP share one shape: signed form parameters, routed by `method`.
+
+        The IOP gateway (api-sg) takes sha256 and, for TOP-era clients, md5/hmac; the
+        TOP router answers errors in its own style (integer codes, sub_code).
+        """
+        top_style = request.url.host in TOP_HOSTS
+        err = self._top_error if top_style else self._error
+        # Parameters may travel in the URL query, the form body, or both.
+        params = dict(request.url.params)
+        params.update(parse_qsl(request.content.decode("utf-8", "replace"),
                                 keep_blank_values=True))
         for required in ("app_key", "method", "timestamp", "sign", "sign_method"):
             if not params.get(required):
-                return _json(self._error("MissingParameter", f"The input parameter "
-                                         f"“{required}” that is mandatory for processing "
-                                         f"this request is not supplied"))
-        from lib.platforms import PLATFORMS
-
+                return _json(err("MissingParameter", f"The input parameter “{required}” "
+                                 f"that is mandatory for processing this request is not "
+                                 f"supplied"))
         platform_key = self._platform_for_method(params["method"])
-        creds = self.credentials.get(platform_key or "", {})
+        if platform_key is None:
+            return _json(err("InvalidMethod", f"Invalid method: {params['method']}"))
+        creds = self.credentials.get(platform_key, {})
         if not creds or params["app_key"] != creds.get("app_key"):
-            return _json(self._error("InvalidAppKey", "Invalid app key"))
-        timestamp = params["timestamp"]
-        if not (timestamp.isdigit() and len(timestamp) == 13) or \
-                abs(int(timestamp) - self.clock() * 1000) > TIMESTAMP_TOLERANCE_MS:
-            return _json(self._error("InvalidTimestamp", "The request has expired: the "
-                                     "timestamp is out of range"))
+            return _json(err("InvalidAppKey", "Invalid app Key"))
+        if not _fresh(params["timestamp"], self.clock()):
+            return _json(err("InvalidTimestamp", "The request has expired: the timestamp "
+                             "is out of range"))
         unsigned = {k: v for k, v in params.items() if k != "sign"}
-        if params["sign_method"] != "sha256" or \
-                params["sign"] != iop_sign(creds["app_secret"], unsigned):
-            return _json(self._error("IncompleteSignature", "The request signature does not "
-                                     "conform to platform standards"))
-        if not params.get("session"):
-            return _json(self._error("MissingParameter", "The input parameter "
-                                     "“access_token” that is mandatory for processing this "
-                                     "request is not supplied"))
-        if params["session"] != creds.get("access_token"):
-            return _json(self._error("IllegalAccessToken", "Illegal access token"))
+        if params["sign_method"] == "sha256" and not top_style:
+            expected = iop_sign(creds["app_secret"], unsigned)
+        elif params["sign_method"] in ("md5", "hmac", "hmac-sha256"):
+            expected = top_sign(creds["app_secret"], unsigned, params["sign_method"])
+        else:
+            expected = None
+        if params["sign"] != expected:
+            return _json(err("IncompleteSignature", "The request signature does not "
+                             "conform to platform standards"))
+        token = params.get("session") or params.get("access_token")
+        needs_token = "access_token" in PLATFORMS[platform_key].credential_keys
+        if needs_token and not token:
+            return _json(err("MissingParameter", "The input parameter “access_token” that "
+                             "is mandatory for processing this request is not supplied"))
+        if needs_token and token != creds.get("access_token"):
+            return _json(err("IllegalAccessToken", "Illegal access token"))
+        return self._serve(platform_key, params)
+
+    def _serve(self, platform_key: str, params: Mapping[str, str]) -> httpx.Response:
         platform = PLATFORMS[platform_key]
         product_id = platform.sandbox_product_id(params)
         fixture = load_fixture(platform_key, product_id)
         if fixture is None:
             return _json(platform.sandbox_not_found(self._request_id(), product_id))
-        return _json(fixture)
+        return _json(platform.sandbox_answer(fixture, params))
+
+    def _top_error(self, code: str, message: str) -> dict:
+        number, sub_code = _TOP_CODES.get(code, (15, "isp.unknown-error"))
+        return {"error_response": {"code": number, "msg": message, "sub_code": sub_code,
+                                   "sub_msg": message, "request_id": self._request_id()[:12]}}
 
     def _platform_for_method(self, method: str) -> str | None:
-        from lib.platforms import PLATFORMS
-
         return next((key for key, p in PLATFORMS.items() if method in p.api_methods), None)
 
     def _error(self, code: str, message: str) -> dict:
@@ -133,6 +173,12 @@ class SandboxGateway:
     def _request_id(self) -> str:
         digest = hashlib.sha1(f"{self.calls}-{self.clock()}".encode()).hexdigest()
         return digest[:25]
+
+
+def _fresh(timestamp: str, now_s: float) -> bool:
+    """A 13-digit millisecond timestamp within the tolerance of the sandbox clock."""
+    return (timestamp.isdigit() and len(timestamp) == 13
+            and abs(int(timestamp) - now_s * 1000) <= TIMESTAMP_TOLERANCE_MS)
 
 
 def _json(body: dict, status: int = 200) -> httpx.Response:
