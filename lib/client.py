@@ -110,8 +110,12 @@ class _SyncToAsync(httpx.AsyncBaseTransport):
 
 
 def _resolve(credentials: Mapping[str, Any] | None, platform: str,
-             transport: Any) -> tuple[Credentials, Any, bool]:
-    """(credentials, transport, demo) for one platform. No credentials = demo mode."""
+             transport: Any, clock: Callable[[], float] = time.time
+             ) -> tuple[Credentials, Any, bool]:
+    """(credentials, transport, demo) for one platform. No credentials = demo mode.
+
+    The demo sandbox shares the caller's clock, so an injected clock signs timestamps
+    the sandbox accepts."""
     from lib.sandbox import DEMO_CREDENTIALS, SandboxTransport
 
     if isinstance(credentials, Mapping) and isinstance(credentials.get(platform), Mapping):
@@ -121,7 +125,7 @@ def _resolve(credentials: Mapping[str, Any] | None, platform: str,
         if demo is None:
             raise InvalidQuery(f"There is no demo data for {PLATFORMS[platform].label}. "
                                "Add API credentials to fetch live products.")
-        return Credentials(demo), transport or SandboxTransport(), True
+        return Credentials(demo), transport or SandboxTransport(clock=clock), True
     return Credentials(credentials), transport, False
 
 
@@ -174,7 +178,8 @@ class _Batch:
         if not isinstance(query, ProductQuery) or query.platform not in PLATFORMS:
             raise InvalidQuery(f"Unknown platform “{getattr(query, 'platform', query)}”.")
         platform = PLATFORMS[query.platform]
-        creds, transport, demo = _resolve(self.credentials, query.platform, self.transport)
+        creds, transport, demo = _resolve(self.credentials, query.platform, self.transport,
+                                          self.clock)
         http = self._client(transport, clients)
         limiter = (RateLimiter(self.qps) if self.qps and not isinstance(self.qps, Mapping)
                    else shared_limiter(query.platform, platform.qps))

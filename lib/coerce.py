@@ -12,7 +12,7 @@ import json
 import math
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote as percent_decode, urlsplit
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Wrapper keys whose value may be a scalar (a one-element list sent bare).
@@ -120,8 +120,9 @@ def safe_url(value: Any) -> str:
     text = to_text(value)
     if not text or len(text) > MAX_URL_LENGTH or any(ord(c) < 33 for c in text):
         return ""
-    if text.startswith("/app/static/") and ".." not in text:
-        return text
+    if text.startswith("/app/static/"):
+        # Browsers resolve %2e%2e as "..": decode before refusing traversal.
+        return text if ".." not in percent_decode(text) else ""
     if text.startswith("//"):
         text = "https:" + text
     try:

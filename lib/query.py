@@ -28,6 +28,11 @@ class FrozenDict(dict):
         raise TypeError("ProductQuery.extras is read-only")
 
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _blocked  # type: ignore[assignment]
+    __ior__ = _blocked  # type: ignore[assignment]
+
+    def __reduce__(self):
+        # pickle/copy (Streamlit caches) rebuild through the constructor, not __setitem__.
+        return (FrozenDict, (dict(self),))
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,28 @@
 from __future__ import annotations
 
 from lib.query import ProductQuery
+from lib.sandbox.build_demo import DEMO_CATALOGUE
 from lib.sandbox.gateway import (DEMO_CREDENTIALS, SandboxGateway, SandboxTransport,
                                  fixture_ids, load_fixture)
 
-# Shown first, in this order; any further bundled fixture follows.
-_PREFERRED = ["1005006789012345", "1005005432109876", "1005004321098765"]
-
 
 def _demo_products() -> list[ProductQuery]:
-    queries = []
-    for platform in DEMO_CREDENTIALS:
-        ids = fixture_ids(platform)
-        ordered = [i for i in _PREFERRED if i in ids] + [i for i in ids if i not in _PREFERRED]
-        queries += [ProductQuery(platform, product_id) for product_id in ordered]
-    return queries
+    """The catalogue's products first, in its order; any further bundled fixture after."""
+    listed = [(entry["platform"], entry["product_id"]) for entry in DEMO_CATALOGUE]
+    extra = [(platform, product_id) for platform in DEMO_CREDENTIALS
+             for product_id in fixture_ids(platform) if (platform, product_id) not in listed]
+    return [ProductQuery(platform, product_id) for platform, product_id in listed + extra
+            if product_id in fixture_ids(platform)]
 
 
 DEMO_PRODUCTS: list[ProductQuery] = _demo_products()
+DEMO_TITLES: dict[str, str] = {f"{e['platform']}:{e['product_id']}": e["title"]
+                               for e in DEMO_CATALOGUE}
 
-__all__ = ["DEMO_PRODUCTS", "DEMO_CREDENTIALS", "SandboxGateway", "SandboxTransport",
-           "fixture_ids", "load_fixture"]
+
+def demo_title(query: ProductQuery) -> str:
+    return DEMO_TITLES.get(query.key, query.key)
+
+
+__all__ = ["DEMO_PRODUCTS", "DEMO_CREDENTIALS", "DEMO_TITLES", "SandboxGateway",
+           "SandboxTransport", "demo_title", "fixture_ids", "load_fixture"]

@@ -1,0 +1,39 @@
+"""Helpers for driving the app with Streamlit's AppTest (no server, no browser)."""
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from pathlib import Path
+
+APP_FILE = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def run_app(page: str | None = None, **params: str) -> AppTest:
+    """The app run once with URL query parameters, optionally switched to a page."""
+    at = AppTest.from_file(str(APP_FILE), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def charts(at: AppTest) -> list[dict]:
+    """Vega-Lite specs of the Altair charts on the page."""
+    return [json.loads(el.proto.spec) for el in at.get("arrow_vega_lite_chart")
+            + at.get("vega_lite_chart")]
+
+
+def texts(at: AppTest) -> str:
+    """All markdown/caption/subheader text on the page, joined (for `in` checks)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [h.value for h in at.subheader] + [h.value for h in at.header]
+    parts += [h.value for h in at.title]
+    return "\n".join(parts)

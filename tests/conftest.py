@@ -1,0 +1,112 @@
+"""Shared fixtures: the app's root, and a real `streamlit run` server with Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_FILE = ROOT / "app.py"
+SERVER_START_TIMEOUT_S = 40
+
+
+@pytest.fixture(autouse=True)
+def _demo_mode(monkeypatch):
+    """Tests never pick up a developer's real credentials from the environment."""
+    for key in list(os.environ):
+        if key.endswith(("_APP_KEY", "_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_ID",
+                         "_CLIENT_SECRET")):
+            monkeypatch.delenv(key, raising=False)
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_EXECUTABLE"), "/usr/lib/chromium/chromium",
+                      "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright; skipped on a machine without it (fails in CI)."""
+    executable = chromium_path()
+    if executable is None:
+        message = "no Chromium on this machine: apt-get install -y chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page_at(browser):
+    """A new page with the given viewport width (default 1280x900)."""
+    contexts = []
+
+    def open_page(width: int = 1280, height: int = 900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith(("_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_SECRET"))}
+    env["EXPLORER_DEMO"] = "1"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"streamlit exited:\n{log_path.read_text()}")
+                try:
+                    if httpx.get(f"{base_url}/_stcore/health", timeout=1).text.strip() == "ok":
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no health answer:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)

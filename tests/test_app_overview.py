@@ -1,0 +1,78 @@
+"""The app in demo mode through AppTest: the Overview of every demo product."""
+from __future__ import annotations
+
+import pytest
+
+from apptest_util import metrics, run_app, texts
+from lib.client import fetch_product
+from lib.format import money_range
+from lib.sandbox import DEMO_PRODUCTS
+
+EXPECTED = {
+    # product id -> (title start, sale price range, original price range, variants)
+    "1005006789012345": ("Trail 40L Hiking Backpack", "24.90–40.90", "32.37–58.08", "45"),
+    "1005005432109876": ("750ml Insulated Stainless Steel", "14.24", "19.99", "1"),
+    "1005004321098765": ("Shockproof Matte Phone Case", "2.90–3.55", "7.99–15.99", "24"),
+}
+
+
+def test_three_demo_products_are_listed():
+    assert [q.product_id for q in DEMO_PRODUCTS] == list(EXPECTED)
+
+
+@pytest.mark.parametrize("product_id", list(EXPECTED))
+def test_overview_shows_demo_product_from_url(product_id):
+    at = run_app(platform="aliexpress", id=product_id)
+    assert not at.exception
+    title, sale, original, variants = EXPECTED[product_id]
+    assert at.subheader[0].value.startswith(title)
+    shown = metrics(at)
+    assert shown["Price (USD)"] == sale
+    assert shown["Original price (USD)"] == original
+    assert shown["Variants"] == variants
+    assert "Demo data" in texts(at)
+    # The page shows what the library computes for the same product.
+    product = fetch_product(DEMO_PRODUCTS[list(EXPECTED).index(product_id)])
+    assert shown[f"Price ({product.currency})"] == money_range(*product.price_range("sale_price"))
+    assert shown["Images"] == str(len(product.media.images))
+    assert at.query_params["id"] == [product_id] or at.query_params["id"] == product_id
+
+
+def test_no_query_opens_first_demo_product():
+    at = run_app()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Trail 40L Hiking Backpack")
+    assert metrics(at)["Sold"] == "10000+"
+
+
+def test_unknown_product_gets_plain_message():
+    at = run_app(platform="aliexpress", id="1005000000000000")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "No product with this ID was found. It may have been removed by the seller, or "
+        "the ID may be mistyped."]
+
+
+def test_malformed_id_in_link_is_explained_not_replaced():
+    at = run_app(platform="aliexpress", id="12ab")
+    assert not at.exception
+    (error,) = at.error
+    assert "not a product ID" in error.value and "1005006789012345" in error.value
+    assert not at.metric          # no other product silently shown instead
+
+
+def test_sidebar_form_loads_pasted_link():
+    at = run_app()
+    at.sidebar.text_input[0].input(
+        " https://M.AliExpress.com/item/1005004321098765.html?spm=a2g0o.detail&sku_id=1 ")
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Shockproof Matte Phone Case")
+
+
+def test_sidebar_form_rejects_bad_input_with_message():
+    at = run_app()
+    at.sidebar.text_input[0].input("https://www.amazon.com/dp/B0C1234567")
+    at.sidebar.button[0].click().run()
+    assert not at.exception
+    assert any("not supported" in e.value for e in at.sidebar.error)
