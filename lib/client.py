@@ -7,6 +7,7 @@ injected: the transport (any httpx transport), the clock and the sleep function.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 import threading
@@ -22,7 +23,7 @@ from lib.errors import (BadResponse, FetchError, InvalidQuery, NetworkError, Rat
                         UpstreamError)
 from lib.log import mask_params, scrub
 from lib.model import Product
-from lib.platforms import PLATFORMS, parse_payload
+from lib.platforms import PLATFORMS, Token, decode_payload, parse_payload
 from lib.query import ProductQuery
 from lib.ratelimit import RateLimiter, shared_limiter
 
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(20.0, connect=8.0)
 MAX_BODY_BYTES = 20 * 1024 * 1024
+TOKEN_MARGIN_S = 60          # renew a token a minute before it expires
+
+# Tokens of token-flow platforms (Tuya), shared by every fetch in the process.
+_TOKENS: dict[tuple[str, str, str], Token] = {}
+
+
+def _token_key(platform: str, creds: Mapping[str, str]) -> tuple[str, str, str]:
+    secret = hashlib.sha256(creds.get("client_secret", "").encode()).hexdigest()[:16]
+    return platform, creds.get("client_id", ""), secret
 
 
 @dataclass(frozen=True)
@@ -185,13 +195,25 @@ class _Batch:
                    else shared_limiter(query.platform, platform.qps))
         started = time.monotonic()
         attempt = 0
+        token_renewed = False
         while True:
             attempt += 1
             await limiter.wait()
             try:
-                product = await self._attempt(platform, query, creds, http)
+                call_creds = creds
+                if platform.token_flow:
+                    call_creds = await self._with_token(platform, creds, http, limiter,
+                                                        renew=False)
+                product = await self._attempt(platform, query, call_creds, http)
             except FetchError as exc:
                 self._scrub(exc, creds)
+                if platform.token_flow and not token_renewed and \
+                        (exc.code or "") in platform.token_error_codes:
+                    # The token expired or was revoked mid-way: renew once, go on.
+                    token_renewed = True
+                    _TOKENS.pop(_token_key(platform.key, creds), None)
+                    attempt -= 1
+                    continue
                 delay = self.policy.delay(attempt, exc, self.rng)
                 spent = time.monotonic() - started
                 if (not exc.retryable or attempt >= self.policy.max_attempts
@@ -205,6 +227,32 @@ class _Batch:
             product.query = query
             product.fetched_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
             return product
+
+    async def _with_token(self, platform, creds: Credentials, http: httpx.AsyncClient,
+                          limiter, renew: bool) -> Credentials:
+        """creds plus a valid access token, fetched (or refreshed) when needed."""
+        key = _token_key(platform.key, creds)
+        token = _TOKENS.get(key)
+        now = self.clock()
+        if token is None or token.expires_at - TOKEN_MARGIN_S <= now:
+            refresh = token.refresh_token if token is not None else ""
+            request = platform.token_request(creds, timestamp_ms=int(now * 1000),
+                                             refresh_token=refresh)
+            try:
+                response = await http.send(request, stream=True)
+                try:
+                    body = await _read_capped(response)
+                finally:
+                    await response.aclose()
+            except httpx.TimeoutException:
+                raise NetworkError("The marketplace took too long to answer. Please try "
+                                   "again.", detail="timeout (token)") from None
+            except httpx.TransportError as exc:
+                raise NetworkError(detail=f"{type(exc).__name__} (token)") from None
+            token = platform.parse_token(decode_payload(body))
+            _TOKENS[key] = token
+            await limiter.wait()
+        return Credentials({**creds, "access_token": token.access_token})
 
     @staticmethod
     def _scrub(error: FetchError, creds: Credentials) -> None:

@@ -1,17 +1,25 @@
 """The platform registry: key -> platform object, and payload parsing without network."""
 from __future__ import annotations
 
+import importlib
 import json
+from pathlib import Path
 from typing import Any
 
 from lib.errors import BadResponse
 from lib.model import Product
-from lib.platforms.aliexpress_ds import AliExpressDropshipping
-from lib.platforms.base import Platform
+from lib.platforms.base import Platform, Token
 
-PLATFORMS: dict[str, Platform] = {p.key: p for p in (
-    AliExpressDropshipping(),
-)}
+# One module per platform, each exposing PLATFORM; the order is the picker's order.
+PLATFORM_MODULES = ("aliexpress_ds", "aliexpress_affiliate", "alibaba", "aliexpress_seller",
+                    "tuya")
+_HERE = Path(__file__).parent
+
+PLATFORMS: dict[str, Platform] = {}
+for _name in PLATFORM_MODULES:
+    if (_HERE / f"{_name}.py").is_file():
+        _platform = importlib.import_module(f"lib.platforms.{_name}").PLATFORM
+        PLATFORMS[_platform.key] = _platform
 
 
 def platform_for_host(host: str) -> list[str]:

@@ -33,6 +33,9 @@ def validate_aliexpress_id(text: str) -> str:
                                f"{ID_HINT}.")
         raise InvalidQuery(f"“{candidate[:40]}” is not a product ID: {ID_HINT}.")
     if not _ID.fullmatch(candidate):
+        if candidate.startswith("0"):
+            raise InvalidQuery(f"“{candidate[:40]}” starts with a zero, which no product "
+                               f"ID does: {ID_HINT}.")
         raise InvalidQuery(f"“{candidate[:40]}” has {len(candidate)} digits: {ID_HINT}.")
     return candidate
 

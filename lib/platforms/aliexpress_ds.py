@@ -37,6 +37,8 @@ class AliExpressDropshipping(Platform):
     link_hosts = ALIEXPRESS_HOSTS
     id_hint = ID_HINT
     api_methods = (METHOD,)
+    demo_credentials = {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",
+                        "access_token": "demo-session-token"}
     qps = 10.0
 
     def validate_id(self, text: str) -> str:
@@ -63,6 +65,9 @@ class AliExpressDropshipping(Platform):
         # The real answer (captured): rsp_code 605 inside the normal wrapper, no result.
         return {RESPONSE_KEY: {"rsp_code": 605, "rsp_msg": "ITEM_ID_NOT_FOUND",
                                "request_id": request_id}}
+
+
+PLATFORM = AliExpressDropshipping()
 
 
 def locate_result(data: Any) -> dict:

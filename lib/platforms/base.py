@@ -1,11 +1,19 @@
 """What every platform module provides; the client and the query parser use only this."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import httpx
 
 from lib.model import Product
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_at: float            # epoch seconds
+    refresh_token: str = ""
 
 
 class Platform:
@@ -17,6 +25,12 @@ class Platform:
     # Client-side rate limit: calls per second this platform tolerates (seeds' limits).
     qps: float = 5.0
     credential_keys: tuple[str, ...] = ("app_key", "app_secret", "access_token")
+    # Fake credentials the demo sandbox accepts for this platform ({} = no demo).
+    demo_credentials: dict[str, str] = {}
+    # Platforms that sign with a short-lived token obtained from the gateway first
+    # (Tuya): the client calls token_request / parse_token and caches the token.
+    token_flow: bool = False
+    token_error_codes: frozenset[str] = frozenset()   # codes meaning "get a new token"
     # Views this platform cannot feed, shown instead of an empty page.
     not_provided: tuple[str, ...] = ()
 
@@ -47,6 +61,14 @@ class Platform:
     def sandbox_answer(self, fixture: dict, params: Mapping[str, str]) -> dict:
         """The fixture as the gateway would send it for these parameters."""
         return fixture
+
+    def token_request(self, credentials: Mapping[str, str], *, timestamp_ms: int,
+                      refresh_token: str = "") -> httpx.Request:
+        raise NotImplementedError
+
+    def parse_token(self, data: Any) -> "Token":
+        """Decoded token answer -> Token; raises a FetchError for error envelopes."""
+        raise NotImplementedError
 
     def owns_host(self, host: str) -> bool:
         return any(host == h or host.endswith("." + h) for h in self.link_hosts)

@@ -4,12 +4,18 @@ from __future__ import annotations
 from lib.query import ProductQuery
 from lib.sandbox.build_demo import DEMO_CATALOGUE
 from lib.sandbox.gateway import (DEMO_CREDENTIALS, SandboxGateway, SandboxTransport,
-                                 fixture_ids, load_fixture)
+                                 catalogue, fixture_ids, load_fixture)
+
+# The AliExpress demo products come from build_demo.py; other platforms list theirs in
+# fixtures/<platform>/catalogue.json.
+_CATALOGUE = list(DEMO_CATALOGUE) + [
+    {"platform": platform, **entry} for platform in DEMO_CREDENTIALS
+    if platform != "aliexpress" for entry in catalogue(platform)]
 
 
 def _demo_products() -> list[ProductQuery]:
     """The catalogue's products first, in its order; any further bundled fixture after."""
-    listed = [(entry["platform"], entry["product_id"]) for entry in DEMO_CATALOGUE]
+    listed = [(entry["platform"], entry["product_id"]) for entry in _CATALOGUE]
     extra = [(platform, product_id) for platform in DEMO_CREDENTIALS
              for product_id in fixture_ids(platform) if (platform, product_id) not in listed]
     return [ProductQuery(platform, product_id) for platform, product_id in listed + extra
@@ -18,7 +24,7 @@ def _demo_products() -> list[ProductQuery]:
 
 DEMO_PRODUCTS: list[ProductQuery] = _demo_products()
 DEMO_TITLES: dict[str, str] = {f"{e['platform']}:{e['product_id']}": e["title"]
-                               for e in DEMO_CATALOGUE}
+                               for e in _CATALOGUE}
 
 
 def demo_title(query: ProductQuery) -> str:

@@ -38,21 +38,29 @@ _TOP_CODES = {
 }
 TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
 
-# Demo credentials: fake, public, accepted only by this sandbox.
+# Demo credentials: fake, public, accepted only by this sandbox; each platform module
+# declares its own (Platform.demo_credentials).
 DEMO_CREDENTIALS: dict[str, dict[str, str]] = {
-    "aliexpress": {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",
-                   "access_token": "demo-session-token"},
-}
+    key: dict(platform.demo_credentials) for key, platform in PLATFORMS.items()
+    if platform.demo_credentials}
+CATALOGUE_FILE = "catalogue.json"    # optional per platform: [{product_id, title, blurb}]
 
 
 def fixture_ids(platform: str) -> list[str]:
     folder = FIXTURES / platform
-    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json") if p.name != CATALOGUE_FILE)
+
+
+def catalogue(platform: str) -> list[dict[str, str]]:
+    path = FIXTURES / platform / CATALOGUE_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
 def load_fixture(platform: str, product_id: str) -> dict | None:
     path = FIXTURES / platform / f"{product_id}.json"
-    if not product_id or not path.is_file() or path.parent != FIXTURES / platform:
+    if not product_id or path.name == CATALOGUE_FILE or not path.is_file() or path.parent != FIXTURES / platform:
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
