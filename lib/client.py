@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
@@ -78,7 +78,8 @@ def fetch_many(queries: Iterable[ProductQuery], *, credentials: Mapping[str, Any
                seed: int | None = None) -> list[Product | FetchError]:
     """Several products, in input order; one failure never stops the others."""
     batch = _Batch(list(queries), credentials, transport, concurrency, qps, on_progress,
-                   policy, clock, sleep or asyncio.sleep, random.Random(seed))
+                   policy, clock, sleep if sleep is not None else asyncio.sleep,
+                   random.Random(seed))
     return _run(batch.run())
 
 
@@ -153,6 +154,8 @@ class _Batch:
         self.sleep = sleep
         self.rng = rng
         self.done = 0
+        self.limiters: dict[str, RateLimiter] = {}
+        self.demo_transport: Any = None       # one sandbox for the whole batch
 
     async def run(self) -> list[Product | FetchError]:
         semaphore = asyncio.Semaphore(self.semaphore_size)
@@ -188,17 +191,18 @@ class _Batch:
         if not isinstance(query, ProductQuery) or query.platform not in PLATFORMS:
             raise InvalidQuery(f"Unknown platform “{getattr(query, 'platform', query)}”.")
         platform = PLATFORMS[query.platform]
-        creds, transport, demo = _resolve(self.credentials, query.platform, self.transport,
-                                          self.clock)
+        creds, transport, demo = _resolve(self.credentials, query.platform,
+                                          self.transport or self.demo_transport, self.clock)
+        if demo and self.transport is None:
+            self.demo_transport = transport
         http = self._client(transport, clients)
-        limiter = (RateLimiter(self.qps) if self.qps and not isinstance(self.qps, Mapping)
-                   else shared_limiter(query.platform, platform.qps))
+        limiter = self._limiter(query.platform, platform.qps)
         started = time.monotonic()
         attempt = 0
         token_renewed = False
         while True:
             attempt += 1
-            await limiter.wait()
+            await self._pace(limiter)
             try:
                 call_creds = creds
                 if platform.token_flow:
@@ -228,6 +232,21 @@ class _Batch:
             product.fetched_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
             return product
 
+    def _limiter(self, platform: str, default_qps: float) -> RateLimiter:
+        """One pacing schedule per platform: the batch's own when qps is given (shared
+        by the whole batch), else the process-wide one at the platform's limit."""
+        if not self.qps:
+            return shared_limiter(platform, default_qps)
+        qps = self.qps.get(platform, default_qps) if isinstance(self.qps, Mapping) else self.qps
+        if platform not in self.limiters:
+            self.limiters[platform] = RateLimiter(float(qps))
+        return self.limiters[platform]
+
+    async def _pace(self, limiter: RateLimiter) -> None:
+        delay = limiter.reserve()
+        if delay > 0:
+            await self.sleep(delay)
+
     async def _with_token(self, platform, creds: Credentials, http: httpx.AsyncClient,
                           limiter, renew: bool) -> Credentials:
         """creds plus a valid access token, fetched (or refreshed) when needed."""
@@ -250,8 +269,10 @@ class _Batch:
             except httpx.TransportError as exc:
                 raise NetworkError(detail=f"{type(exc).__name__} (token)") from None
             token = platform.parse_token(decode_payload(body))
+            if token.expires_in is not None:          # a lifetime: anchor it to our clock
+                token = replace(token, expires_at=now + token.expires_in, expires_in=None)
             _TOKENS[key] = token
-            await limiter.wait()
+            await self._pace(limiter)
         return Credentials({**creds, "access_token": token.access_token})
 
     @staticmethod

@@ -14,6 +14,7 @@ import re
 from typing import Any
 from urllib.parse import unquote as percent_decode, urlsplit
 
+_INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Wrapper keys whose value may be a scalar (a one-element list sent bare).
 _SCALAR_WRAPPERS = {"string", "number", "long", "int", "integer"}
@@ -53,6 +54,13 @@ def to_float(value: Any) -> float | None:
 
 
 def to_int(value: Any) -> int | None:
+    # Whole numbers stay exact: 17-digit ids do not survive a trip through float.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = to_text(value).replace(",", "").replace(" ", "").rstrip("%+").strip()
+        if _INTEGER.match(text):
+            return int(text)
     number = to_float(value)
     if number is None or not number.is_integer():
         return None
@@ -98,7 +106,7 @@ def maybe_json(value: Any) -> Any:
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "{[":
+        if text.startswith(("{", "[")):
             try:
                 return json.loads(text)
             except ValueError:

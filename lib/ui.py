@@ -141,6 +141,8 @@ def product_picker() -> ProductQuery | None:
             if new_query != query:
                 set_query(new_query)
                 st.rerun()
+    if query is not None:
+        share_box(query)
     _demo_examples(sidebar, query)
     _mode_note(sidebar, query)
     return query
@@ -264,3 +266,46 @@ def warnings_box(product: Product) -> None:
             for warning in product.warnings:
                 st.markdown(f"- {warning}")
 
+
+
+def page_intro(product: Product, title: str) -> None:
+    """A compact heading for the detail pages: page title, product title, badges."""
+    st.title(title, anchor=False)
+    demo = " · :orange-badge[:material/science: Demo data]" if product.demo else ""
+    st.caption(f"{product.title or product.product_id} · "
+               f"{PLATFORMS[product.platform].label}{demo}")
+
+
+def not_provided_note(product: Product, view: str) -> bool:
+    """Say plainly when this platform cannot feed a view; True if something was said."""
+    relevant = [line for line in product.not_provided if view.lower() in line.lower()]
+    for line in relevant:
+        st.info(f"{PLATFORMS[product.platform].label} does not provide this: {line}",
+                icon=":material/info:")
+    return bool(relevant)
+
+
+def download_csv(frame, name: str, product: Product, label: str | None = None) -> None:
+    from lib.export import csv_bytes, file_stem
+
+    st.download_button(label or f"Download {name} (CSV)", csv_bytes(frame),
+                       file_name=f"{file_stem(product)}-{name}.csv", mime="text/csv",
+                       icon=":material/download:", key=f"csv-{name}")
+
+
+def share_link(query: ProductQuery) -> str:
+    """The address that reopens this product on this page, for a colleague."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else ""
+    except Exception:
+        base = ""
+    return f"{base}?{share_params(query)}"
+
+
+def share_box(query: ProductQuery) -> None:
+    with st.sidebar.expander("Share this view", icon=":material/share:"):
+        st.caption("Anyone with the app can open this product on this page:")
+        st.code(share_link(query), language=None, wrap_lines=True)

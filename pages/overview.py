@@ -1,8 +1,8 @@
 """Overview: the header card and the key numbers of the product on screen."""
 import streamlit as st
 
+from lib import analysis, export, ui
 from lib import format as fmt
-from lib import ui
 
 product = ui.current_product()
 ui.header_card(product)
@@ -41,5 +41,17 @@ if product.trade.package_size:
     details.append(f"**Package:** {product.trade.package_size}{weight}")
 st.markdown("  \n".join(details))
 
+highlights = analysis.highlights(product)
+if highlights:
+    st.subheader("What stands out", anchor=False)
+    st.markdown("\n".join(f"- {line}" for line in highlights))
+
 ui.warnings_box(product)
-ui.refresh_button(product.query)
+left, right = st.columns([1, 3])
+with left:
+    ui.refresh_button(product.query)
+with right:
+    st.download_button("Download all tables (Excel)", export.excel_bytes(export.tables(product)),
+                       file_name=f"{export.file_stem(product)}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/table_view:")

@@ -110,3 +110,10 @@ def streamlit_server(tmp_path_factory):
                 except subprocess.TimeoutExpired:
                     os.kill(process.pid, signal.SIGKILL)
                     process.wait(timeout=5)
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread while its session lives, which other tests' asyncio.run() must not meet."""
+    items.sort(key=lambda item: "browser" in item.fixturenames or
+               "streamlit_server" in item.fixturenames)

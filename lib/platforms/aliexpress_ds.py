@@ -146,7 +146,9 @@ class _DsParser:
         base_id = to_text(self.base.get("product_id"))
         asked = to_text(getattr(self.query, "product_id", ""))
         chosen = asked or main_id or base_id
-        if base_id and chosen and base_id != chosen and base_id != main_id:
+        regional = maybe_json(converter.get("sub_product_id"))
+        known = {to_text(v) for v in regional.values()} if isinstance(regional, dict) else set()
+        if base_id and chosen and base_id not in (chosen, main_id) and base_id not in known:
             self.warnings.append(f"The answer describes product {base_id} (a regional id) "
                                  f"for the requested {chosen}.")
         if not chosen:
@@ -324,8 +326,9 @@ class _DsParser:
                 continue
             value = to_text(prop.get("attr_value"))
             start, end = to_text(prop.get("attr_value_start")), to_text(prop.get("attr_value_end"))
-            if not value and (start or end):
-                value = f"{start}–{end}" if start and end else start or end
+            span = f"{start}–{end}" if start and end else start or end
+            if span:
+                value = f"{value} ({span})" if value else span
             rows.append({"name": to_text(prop.get("attr_name")), "value": value,
                          "unit": to_text(prop.get("attr_value_unit"))})
         return frame(rows, ATTRIBUTE_COLUMNS)

@@ -12,8 +12,12 @@ from lib.model import Product
 @dataclass(frozen=True)
 class Token:
     access_token: str
-    expires_at: float            # epoch seconds
+    expires_at: float = 0.0      # epoch seconds
     refresh_token: str = ""
+    # A gateway that states a lifetime ("expire_time": 7200) rather than a moment: the
+    # platform sets this (parse_token has no clock) and the client turns it into
+    # expires_at with its own clock, taken when the token was requested.
+    expires_in: float | None = None
 
 
 class Platform:
