@@ -18,6 +18,10 @@ PAGES = [
             url_path="store-ratings"),
     st.Page("pages/media_gallery.py", title="Media gallery", icon=":material/photo_library:",
             url_path="media"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
+    st.Page("pages/batch.py", title="Batch fetch", icon=":material/playlist_add:",
+            url_path="batch"),
     st.Page("pages/raw_data.py", title="Raw data", icon=":material/data_object:",
             url_path="raw-data"),
 ]

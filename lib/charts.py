@@ -114,3 +114,16 @@ def ratings_chart(ratings: dict[str, float], missing: list[str] | None = None) -
         color=alt.condition("datum.score == null", alt.value("#868e96"), alt.value("#1f2329")))
     text = text.transform_calculate(score="datum.score == null ? 0 : datum.score")
     return (bars + text).properties(height=alt.Step(40), width="container")
+
+
+def ratings_by_product(ratings: pd.DataFrame) -> alt.Chart:
+    """DSR scores by product: grouped bars on the fixed 0-5 scale."""
+    order = list(dict.fromkeys(ratings["rating"]))
+    return alt.Chart(ratings).mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("score:Q", title="Score (0–5)", scale=alt.Scale(domain=list(RATING_DOMAIN))),
+        y=alt.Y("rating:N", title=None, sort=order),
+        yOffset=alt.YOffset("product:N"),
+        color=alt.Color("product:N", title="Product", legend=alt.Legend(orient="bottom",
+                                                                         columns=1)),
+        tooltip=["product:N", "rating:N", alt.Tooltip("score:Q", format=".1f")],
+    ).properties(height=alt.Step(14), width="container")

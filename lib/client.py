@@ -129,9 +129,11 @@ def _resolve(credentials: Mapping[str, Any] | None, platform: str,
     the sandbox accepts."""
     from lib.sandbox import DEMO_CREDENTIALS, SandboxTransport
 
-    if isinstance(credentials, Mapping) and isinstance(credentials.get(platform), Mapping):
-        credentials = credentials[platform]
-    if credentials is None:
+    if isinstance(credentials, Mapping) and any(key in PLATFORMS for key in credentials):
+        # Per-platform credentials ({"aliexpress": {...}, ...}): a platform left out, or
+        # mapped to None, runs in demo mode.
+        credentials = credentials.get(platform)
+    if not credentials:
         demo = DEMO_CREDENTIALS.get(platform)
         if demo is None:
             raise InvalidQuery(f"There is no demo data for {PLATFORMS[platform].label}. "

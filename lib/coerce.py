@@ -30,6 +30,9 @@ def unquote(value: str) -> str:
 
 
 def to_text(value: Any) -> str:
+    if type(value) is str:          # the common case first: parsers call this a lot
+        text = value.strip()
+        return unquote(text) if text[:1] in ("\"", "'") else text
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -39,7 +42,12 @@ def to_text(value: Any) -> str:
     return unquote(str(value))
 
 
+_PLAIN_DECIMAL = re.compile(r"\d+(\.\d+)?")
+
+
 def to_float(value: Any) -> float | None:
+    if type(value) is str and _PLAIN_DECIMAL.fullmatch(value.strip('"')):
+        return float(value.strip('"'))   # fast path: "3.30" and '"5.78"', the usual cases
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -57,6 +65,8 @@ def to_int(value: Any) -> int | None:
     # Whole numbers stay exact: 17-digit ids do not survive a trip through float.
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)             # fast path: "57"
     if isinstance(value, str):
         text = to_text(value).replace(",", "").replace(" ", "").rstrip("%+").strip()
         if _INTEGER.match(text):

@@ -29,14 +29,41 @@ _DTYPES = {
 
 
 def frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """A DataFrame with exactly `columns` (missing ones empty), typed by the contract."""
-    df = pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+    """A DataFrame with exactly `columns` (missing ones empty), typed by the contract:
+    numbers as nullable Float64/Int64, everything else as objects with None for gaps."""
+    return frame_from_columns({c: [row.get(c) for row in rows] for c in columns}, columns)
+
+
+def frame_from_columns(data: dict[str, list], columns: list[str]) -> pd.DataFrame:
+    """Like `frame`, from column lists (cheaper for parsers building big tables)."""
+    length = max((len(v) for v in data.values()), default=0)
+    typed = {}
     for column in columns:
+        values = data.get(column) or [None] * length
         if column in _DTYPES:
-            df[column] = pd.to_numeric(df[column], errors="coerce").astype(_DTYPES[column])
+            try:       # parsers hand over numbers or None already: convert in one go
+                typed[column] = pd.array(values, dtype=_DTYPES[column])
+            except (TypeError, ValueError):
+                typed[column] = pd.array([_number(v) for v in values], dtype=_DTYPES[column])
         else:
-            df[column] = df[column].astype("object").where(df[column].notna(), None)
-    return df.reset_index(drop=True)
+            typed[column] = pd.array([None if v is None or v != v else v for v in values],
+                                     dtype=object)
+    return pd.DataFrame(typed, columns=columns)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool) or _blank(value):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass

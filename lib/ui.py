@@ -309,3 +309,48 @@ def share_box(query: ProductQuery) -> None:
     with st.sidebar.expander("Share this view", icon=":material/share:"):
         st.caption("Anyone with the app can open this product on this page:")
         st.code(share_link(query), language=None, wrap_lines=True)
+
+
+def current_locale() -> dict[str, str]:
+    """Country, currency and language of the product on screen (the compare list and
+    the batch fetch use the same)."""
+    query = st.session_state.get(STATE_QUERY)
+    if query is None:
+        return {"country": "US", "currency": "USD", "language": "en"}
+    return {"country": query.country, "currency": query.currency, "language": query.language}
+
+
+STATE_COMPARE = "explorer_compare"
+
+
+def compare_keys() -> list[str]:
+    """The compare list: from the URL (?p=platform:id&p=...), else session state."""
+    keys = [k for k in st.query_params.get_all("p") if k]
+    if not keys:
+        keys = st.session_state.get(STATE_COMPARE, [])
+        if keys:
+            st.query_params["p"] = keys
+    return keys
+
+
+def set_compare_keys(keys: list[str]) -> None:
+    unique = list(dict.fromkeys(keys))
+    st.session_state[STATE_COMPARE] = unique
+    if unique:
+        st.query_params["p"] = unique
+    elif "p" in st.query_params:
+        del st.query_params["p"]
+
+
+def load_products(queries: list[ProductQuery]) -> list[Product | FetchError]:
+    """Each product from the per-query cache (fetched on first use)."""
+    results: list[Product | FetchError] = []
+    refresh = st.session_state.get(STATE_REFRESH, {})
+    with st.spinner(f"Loading {len(queries)} product(s) …"):
+        for query in queries:
+            try:
+                results.append(_fetch_cached(query, not is_demo(query.platform),
+                                             refresh.get(query.key, 0)))
+            except FetchError as exc:
+                results.append(exc)
+    return results

@@ -16,8 +16,9 @@ EXPECTED = {
 }
 
 
-def test_three_demo_products_are_listed():
-    assert [q.product_id for q in DEMO_PRODUCTS] == list(EXPECTED)
+def test_three_aliexpress_demo_products_come_first():
+    assert [q.product_id for q in DEMO_PRODUCTS[:3]] == list(EXPECTED)
+    assert {q.platform for q in DEMO_PRODUCTS[:3]} == {"aliexpress"}
 
 
 @pytest.mark.parametrize("product_id", list(EXPECTED))

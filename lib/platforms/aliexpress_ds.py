@@ -107,6 +107,7 @@ class _DsParser:
         self.base = _first(self.result.get("ae_item_base_info_dto"))
         self.warnings: list[str] = []
         self.property_ids: dict[str, str] = {}          # column name -> property id
+        self.column_cache: dict[tuple, str] = {}
 
     def product(self) -> Product:
         product_id = self._product_id()
@@ -236,6 +237,13 @@ class _DsParser:
         return skus, tiers, sku_images
 
     def _property_column(self, prop: Mapping[str, Any]) -> str:
+        key = (prop.get("sku_property_id"), prop.get("sku_property_name"))
+        if key in self.column_cache:      # the same few properties repeat on every SKU
+            return self.column_cache[key]
+        self.column_cache[key] = column = self._new_property_column(prop)
+        return column
+
+    def _new_property_column(self, prop: Mapping[str, Any]) -> str:
         pid = to_text(prop.get("sku_property_id"))
         name = to_text(prop.get("sku_property_name")) or f"Property {pid or '?'}"
         if name in SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS:

@@ -1,0 +1,1 @@
+"""Speed and memory figures, measured and printed (never asserted): `make bench`."""
