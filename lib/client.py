@@ -3,10 +3,26 @@
 One async pipeline serves both (fetch_product is a batch of one). Demo mode is this
 same pipeline with the sandbox transport and the sandbox's demo credentials. I/O is
 injected: the transport (any httpx transport), the clock and the sleep function.
+
+Reliability, in one place:
+- pacing: every request (token calls included) waits for its slot in the platform's
+  schedule (lib/ratelimit.py), so a batch does not trigger bans in the first place;
+- one retry policy (RetryPolicy): timeouts, connection errors, HTTP 5xx, empty or cut-off
+  answers and rate-limit answers are tried again with exponential back-off and jitter,
+  or after the wait the gateway asks for (Retry-After, "this ban will last N seconds"),
+  within a bounded number of tries and a bounded total time on the injected clock;
+  signature, token, permission, not-found and bad-parameter errors never are;
+- answers are screened before parsing: size cap, status, empty or cut-off body, wrong
+  content type; whatever cannot be read becomes BadResponse with the raw body (cut to
+  RAW_KEEP_CHARS) on `.raw`;
+- token-flow platforms (Tuya) get their token once per process and renew it once when
+  a call says it expired, however many calls of a batch notice at the same time;
+- no secret travels in an error (scrubbed) or a log line (masked).
 """
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import logging
 import random
@@ -19,9 +35,9 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping
 import httpx
 
 from lib.credentials import Credentials
-from lib.errors import (BadResponse, FetchError, InvalidQuery, NetworkError, RateLimited,
-                        UpstreamError)
-from lib.log import mask_params, scrub
+from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, NetworkError,
+                        RateLimited, UpstreamError)
+from lib.log import mask_params, mask_path, scrub
 from lib.model import Product
 from lib.platforms import PLATFORMS, Token, decode_payload, parse_payload
 from lib.query import ProductQuery
@@ -31,10 +47,21 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = httpx.Timeout(20.0, connect=8.0)
 MAX_BODY_BYTES = 20 * 1024 * 1024
+RAW_KEEP_CHARS = 2000        # how much of an unreadable answer an error keeps (.raw)
 TOKEN_MARGIN_S = 60          # renew a token a minute before it expires
+
+# Live mode without a transport uses a real network transport; a test (or a tool) can set
+# this to a zero-argument callable returning the transport to use instead (e.g. the
+# sandbox), without touching the UI code that calls fetch_product.
+DEFAULT_TRANSPORT_FACTORY: Callable[[], Any] | None = None
 
 # Tokens of token-flow platforms (Tuya), shared by every fetch in the process.
 _TOKENS: dict[tuple[str, str, str], Token] = {}
+
+# Content types that cannot hold a JSON answer, whatever the body looks like.
+_NOT_JSON_TYPES = ("image/", "audio/", "video/", "font/", "multipart/",
+                   "application/octet-stream", "application/pdf", "application/zip",
+                   "application/gzip")
 
 
 def _token_key(platform: str, creds: Mapping[str, str]) -> tuple[str, str, str]:
@@ -48,12 +75,19 @@ class RetryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
     max_total_s: float = 30.0          # give up rather than wait longer than this
+    jitter: float = 0.5                # the random share of each back-off
 
     def delay(self, attempt: int, error: FetchError, rng: random.Random) -> float:
+        """How long to wait after failed attempt number `attempt` (1-based)."""
         if error.retry_after:
-            return float(error.retry_after)
+            return float(error.retry_after)           # the gateway said how long
         backoff = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return backoff * (0.5 + rng.random() / 2)          # jitter
+        return backoff * (1 - self.jitter + self.jitter * rng.random())
+
+    def gives_up(self, attempt: int, error: FetchError, spent_s: float, delay_s: float) -> bool:
+        """True when `error` is final: not retryable, out of tries, or out of time."""
+        return (not error.retryable or attempt >= self.max_attempts
+                or spent_s + delay_s > self.max_total_s)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -71,15 +105,21 @@ def fetch_product(query: ProductQuery, *, credentials: Mapping[str, Any] | None 
 
 
 def fetch_many(queries: Iterable[ProductQuery], *, credentials: Mapping[str, Any] | None = None,
-               transport: Any = None, concurrency: int = 8, qps: float | None = None,
+               transport: Any = None, concurrency: int = 8,
+               qps: float | Mapping[str, float] | None = None,
                on_progress: Progress | None = None, policy: RetryPolicy = DEFAULT_POLICY,
-               clock: Callable[[], float] = time.time,
+               clock: Callable[[], float] | None = None,
                sleep: Callable[[float], Awaitable[None]] | None = None,
                seed: int | None = None) -> list[Product | FetchError]:
-    """Several products, in input order; one failure never stops the others."""
+    """Several products, in input order; one failure never stops the others.
+
+    qps: calls per second, one number for every platform or {platform: qps}; default
+    each platform's own limit (Platform.qps, and Platform.qpm per minute when set).
+    clock/sleep: inject both for virtual time (pacing and retry waits then run on them);
+    with only the clock injected, it stamps requests and bounds retries, and pacing
+    keeps to real time, shared with every other fetch in the process."""
     batch = _Batch(list(queries), credentials, transport, concurrency, qps, on_progress,
-                   policy, clock, sleep if sleep is not None else asyncio.sleep,
-                   random.Random(seed))
+                   policy, clock, sleep, random.Random(seed))
     return _run(batch.run())
 
 
@@ -120,26 +160,41 @@ class _SyncToAsync(httpx.AsyncBaseTransport):
         return await asyncio.to_thread(call)
 
 
-def _resolve(credentials: Mapping[str, Any] | None, platform: str,
-             transport: Any, clock: Callable[[], float] = time.time
-             ) -> tuple[Credentials, Any, bool]:
-    """(credentials, transport, demo) for one platform. No credentials = demo mode.
+def _credentials_for(credentials: Mapping[str, Any] | None, platform: str
+                     ) -> tuple[Credentials, bool]:
+    """(credentials, demo) for one platform. No credentials = demo mode; a mapping keyed
+    by platform gives each its own, and a platform it leaves out runs in demo mode."""
+    from lib.sandbox import DEMO_CREDENTIALS
 
-    The demo sandbox shares the caller's clock, so an injected clock signs timestamps
-    the sandbox accepts."""
-    from lib.sandbox import DEMO_CREDENTIALS, SandboxTransport
-
-    if isinstance(credentials, Mapping) and any(key in PLATFORMS for key in credentials):
-        # Per-platform credentials ({"aliexpress": {...}, ...}): a platform left out, or
-        # mapped to None, runs in demo mode.
+    if isinstance(credentials, Mapping) and any(isinstance(credentials.get(key), Mapping)
+                                                for key in PLATFORMS):
         credentials = credentials.get(platform)
-    if not credentials:
+    if credentials is None:
         demo = DEMO_CREDENTIALS.get(platform)
         if demo is None:
             raise InvalidQuery(f"There is no demo data for {PLATFORMS[platform].label}. "
                                "Add API credentials to fetch live products.")
-        return Credentials(demo), transport or SandboxTransport(clock=clock), True
-    return Credentials(credentials), transport, False
+        return Credentials(demo), True
+    return Credentials(credentials), False
+
+
+def _resolve(credentials: Mapping[str, Any] | None, platform: str,
+             transport: Any, clock: Callable[[], float] = time.time
+             ) -> tuple[Credentials, Any, bool]:
+    """(credentials, transport, demo) for one platform.
+
+    Demo mode without a transport gets the sandbox, sharing the caller's clock (so an
+    injected clock signs timestamps the sandbox accepts). Live mode without a transport
+    gets DEFAULT_TRANSPORT_FACTORY's when it is set; else the real network is used."""
+    from lib.sandbox import SandboxTransport
+
+    creds, demo = _credentials_for(credentials, platform)
+    if transport is None:
+        if demo:
+            transport = SandboxTransport(clock=clock)
+        elif DEFAULT_TRANSPORT_FACTORY is not None:
+            transport = DEFAULT_TRANSPORT_FACTORY()
+    return creds, transport, demo
 
 
 class _Batch:
@@ -152,12 +207,18 @@ class _Batch:
         self.qps = qps
         self.on_progress = on_progress
         self.policy = policy
-        self.clock = clock
-        self.sleep = sleep
+        # Wall time stamps requests; elapsed time (retry budget, pacing) is measured on
+        # the injected clock when there is one, else on the monotonic clock.
+        self.clock = clock if clock is not None else time.time
+        self.timer = clock if clock is not None else time.monotonic
+        self.virtual_time = clock is not None and sleep is not None
+        self.sleep = sleep if sleep is not None else asyncio.sleep
         self.rng = rng
         self.done = 0
         self.limiters: dict[str, RateLimiter] = {}
+        self.token_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self.demo_transport: Any = None       # one sandbox for the whole batch
+        self.live_transport: Any = None       # one DEFAULT_TRANSPORT_FACTORY transport
 
     async def run(self) -> list[Product | FetchError]:
         semaphore = asyncio.Semaphore(self.semaphore_size)
@@ -169,6 +230,10 @@ class _Batch:
                         result: Product | FetchError = await self._fetch(query, clients)
                     except FetchError as exc:
                         result = exc
+                    except Exception as exc:         # a bug must not sink the batch
+                        log.exception("fetching %s failed unexpectedly",
+                                      getattr(query, "key", "?"))
+                        result = FetchError(detail=f"internal error ({type(exc).__name__})")
                 self.done += 1
                 if self.on_progress:
                     self.on_progress(self.done, len(self.queries), result)
@@ -189,93 +254,132 @@ class _Batch:
                                              follow_redirects=False)
         return clients[key]
 
+    def _transport_for(self, query: ProductQuery) -> tuple[Credentials, Any, bool]:
+        """Credentials and transport; one sandbox (demo) and one factory-made transport
+        (live) serve the whole batch."""
+        _, demo = _credentials_for(self.credentials, query.platform)
+        kept = self.demo_transport if demo else self.live_transport
+        creds, transport, demo = _resolve(self.credentials, query.platform,
+                                          self.transport or kept, self.clock)
+        if self.transport is None:
+            if demo:
+                self.demo_transport = transport
+            else:
+                self.live_transport = transport
+        return creds, transport, demo
+
     async def _fetch(self, query: ProductQuery, clients) -> Product:
         if not isinstance(query, ProductQuery) or query.platform not in PLATFORMS:
             raise InvalidQuery(f"Unknown platform “{getattr(query, 'platform', query)}”.")
         platform = PLATFORMS[query.platform]
-        creds, transport, demo = _resolve(self.credentials, query.platform,
-                                          self.transport or self.demo_transport, self.clock)
-        if demo and self.transport is None:
-            self.demo_transport = transport
+        creds, transport, demo = self._transport_for(query)
         http = self._client(transport, clients)
-        limiter = self._limiter(query.platform, platform.qps)
-        started = time.monotonic()
+        limiter = self._limiter(platform)
+        started = self.timer()
+        waited = 0.0
         attempt = 0
         token_renewed = False
+        stale: Token | None = None
         while True:
             attempt += 1
-            await self._pace(limiter)
+            used: Token | None = None
             try:
                 call_creds = creds
                 if platform.token_flow:
-                    call_creds = await self._with_token(platform, creds, http, limiter,
-                                                        renew=False)
-                product = await self._attempt(platform, query, call_creds, http)
+                    used = await self._token(platform, creds, http, limiter, stale)
+                    call_creds = Credentials({**creds, "access_token": used.access_token})
+                product = await self._attempt(platform, query, call_creds, http, limiter)
             except FetchError as exc:
                 self._scrub(exc, creds)
-                if platform.token_flow and not token_renewed and \
+                exc.attempts = attempt
+                if platform.token_flow and not token_renewed and used is not None and \
                         (exc.code or "") in platform.token_error_codes:
                     # The token expired or was revoked mid-way: renew once, go on.
                     token_renewed = True
-                    _TOKENS.pop(_token_key(platform.key, creds), None)
+                    stale = used
                     attempt -= 1
                     continue
                 delay = self.policy.delay(attempt, exc, self.rng)
-                spent = time.monotonic() - started
-                if (not exc.retryable or attempt >= self.policy.max_attempts
-                        or spent + delay > self.policy.max_total_s):
+                # Elapsed on the injected clock; a clock that stands still (a test's)
+                # still counts the waits.
+                spent = max(self.timer() - started, waited)
+                if self.policy.gives_up(attempt, exc, spent, delay):
                     raise exc
                 log.info("retrying %s after %s (attempt %d, wait %.1fs)", query.key,
                          exc.kind, attempt, delay)
                 await self.sleep(delay)
+                waited += delay
                 continue
             product.demo = demo
             product.query = query
             product.fetched_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
             return product
 
-    def _limiter(self, platform: str, default_qps: float) -> RateLimiter:
-        """One pacing schedule per platform: the batch's own when qps is given (shared
-        by the whole batch), else the process-wide one at the platform's limit."""
-        if not self.qps:
-            return shared_limiter(platform, default_qps)
-        qps = self.qps.get(platform, default_qps) if isinstance(self.qps, Mapping) else self.qps
-        if platform not in self.limiters:
-            self.limiters[platform] = RateLimiter(float(qps))
-        return self.limiters[platform]
+    def _limiter(self, platform) -> RateLimiter:
+        """One pacing schedule per platform. Default: the process-wide one at the
+        platform's limits, in real time; a batch with its own qps, or running on virtual
+        time, has its own (shared by the whole batch)."""
+        qps = platform.qps
+        if isinstance(self.qps, Mapping):
+            qps = self.qps.get(platform.key, qps)
+        elif self.qps:
+            qps = self.qps
+        qpm = getattr(platform, "qpm", None)
+        extra: dict[str, Any] = {"qpm": qpm} if qpm else {}
+        if not self.qps and not self.virtual_time:
+            return shared_limiter(platform.key, qps, **extra)
+        if self.virtual_time:
+            extra["clock"] = self.timer
+        if platform.key not in self.limiters:
+            self.limiters[platform.key] = RateLimiter(float(qps), **extra)
+        return self.limiters[platform.key]
 
     async def _pace(self, limiter: RateLimiter) -> None:
-        delay = limiter.reserve()
-        if delay > 0:
-            await self.sleep(delay)
+        await limiter.wait(self.sleep)
 
-    async def _with_token(self, platform, creds: Credentials, http: httpx.AsyncClient,
-                          limiter, renew: bool) -> Credentials:
-        """creds plus a valid access token, fetched (or refreshed) when needed."""
+    async def _token(self, platform, creds: Credentials, http: httpx.AsyncClient,
+                     limiter, stale: Token | None) -> Token:
+        """A valid access token, fetched (or refreshed ahead of expiry) when needed.
+
+        One fetch at a time per app: calls of a batch that all find the token missing,
+        expiring or refused (`stale`) wait for the one renewal instead of each asking."""
         key = _token_key(platform.key, creds)
-        token = _TOKENS.get(key)
-        now = self.clock()
-        if token is None or token.expires_at - TOKEN_MARGIN_S <= now:
+        lock = self.token_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            token = _TOKENS.get(key)
+            if stale is not None and token is stale:
+                _TOKENS.pop(key, None)                 # refused by the gateway: new grant
+                token = None
+            now = self.clock()
+            if token is not None and token.expires_at - TOKEN_MARGIN_S > now:
+                return token
             refresh = token.refresh_token if token is not None else ""
-            request = platform.token_request(creds, timestamp_ms=int(now * 1000),
-                                             refresh_token=refresh)
             try:
-                response = await http.send(request, stream=True)
-                try:
-                    body = await _read_capped(response)
-                finally:
-                    await response.aclose()
-            except httpx.TimeoutException:
-                raise NetworkError("The marketplace took too long to answer. Please try "
-                                   "again.", detail="timeout (token)") from None
-            except httpx.TransportError as exc:
-                raise NetworkError(detail=f"{type(exc).__name__} (token)") from None
-            token = platform.parse_token(decode_payload(body))
-            if token.expires_in is not None:          # a lifetime: anchor it to our clock
-                token = replace(token, expires_at=now + token.expires_in, expires_in=None)
+                token = await self._request_token(platform, creds, http, limiter, refresh)
+            except AuthError as exc:
+                if not refresh or (exc.code or "") not in platform.token_error_codes:
+                    raise
+                # The refresh token is no longer accepted: ask for a new grant.
+                token = await self._request_token(platform, creds, http, limiter, "")
             _TOKENS[key] = token
-            await self._pace(limiter)
-        return Credentials({**creds, "access_token": token.access_token})
+            return token
+
+    async def _request_token(self, platform, creds, http, limiter, refresh: str) -> Token:
+        await self._pace(limiter)
+        now = self.clock()
+        request = platform.token_request(creds, timestamp_ms=int(now * 1000),
+                                         refresh_token=refresh)
+        response, body = await self._send(http, request, " (token)")
+        _screen(response, body, self.clock())
+        try:
+            token = platform.parse_token(decode_payload(body))
+        except FetchError as exc:
+            if exc.raw is None:
+                exc.raw = _raw_text(body)
+            raise
+        if token.expires_in is not None:          # a lifetime: anchor it to our clock
+            token = replace(token, expires_at=now + token.expires_in, expires_in=None)
+        return token
 
     @staticmethod
     def _scrub(error: FetchError, creds: Credentials) -> None:
@@ -287,11 +391,11 @@ class _Batch:
             error.raw = scrub(error.raw, secrets)
         error.args = tuple(scrub(str(a), secrets) for a in error.args)
 
-    async def _attempt(self, platform, query, creds, http: httpx.AsyncClient) -> Product:
-        request = platform.build_request(query, creds, timestamp_ms=int(self.clock() * 1000))
-        log.debug("%s %s %s", request.method, request.url.copy_with(query=None),
-                  mask_params(dict(httpx.QueryParams(request.content.decode("utf-8", "replace")))
-                              if request.method == "POST" else dict(request.url.params)))
+    async def _send(self, http: httpx.AsyncClient, request: httpx.Request,
+                    what: str = "") -> tuple[httpx.Response, bytes]:
+        """Send one request (logged with its secrets masked); network faults become
+        NetworkError, an undecodable stream BadResponse (both worth another try)."""
+        _log_request(request)
         try:
             response = await http.send(request, stream=True)
             try:
@@ -300,47 +404,158 @@ class _Batch:
                 await response.aclose()
         except httpx.TimeoutException:
             raise NetworkError("The marketplace took too long to answer. Please try again.",
-                               detail="timeout") from None
-        except httpx.TransportError as exc:
-            raise NetworkError(detail=type(exc).__name__) from None
-        return _to_product(platform.key, query, response, body)
+                               detail=f"timeout{what}") from None
+        except httpx.DecodingError as exc:
+            raise BadResponse("The marketplace's answer arrived damaged. Please try again.",
+                              detail=f"{type(exc).__name__}{what}", retryable=True) from None
+        except (httpx.TransportError, httpx.TooManyRedirects) as exc:
+            raise NetworkError(detail=f"{type(exc).__name__}{what}") from None
+        return response, body
+
+    async def _attempt(self, platform, query, creds, http: httpx.AsyncClient,
+                       limiter) -> Product:
+        await self._pace(limiter)
+        request = platform.build_request(query, creds, timestamp_ms=int(self.clock() * 1000))
+        response, body = await self._send(http, request)
+        now = self.clock()
+        # Parse off the event loop, so a big payload does not delay other calls' timers.
+        return await asyncio.to_thread(_to_product, platform.key, query, response, body, now)
+
+
+def _log_request(request: httpx.Request) -> None:
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    if request.method == "POST":
+        params = dict(httpx.QueryParams(request.content.decode("utf-8", "replace")))
+    else:
+        params = dict(request.url.params)
+    url = request.url.copy_with(query=None)
+    log.debug("%s %s://%s%s %s", request.method, url.scheme, url.host,
+              mask_path(url.path), mask_params(params))
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadResponse("The marketplace sent an unexpectedly large answer, so it was not "
+                          "read.", detail=f"body of {declared} bytes, over the "
+                                          f"{MAX_BODY_BYTES}-byte cap", raw="")
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise BadResponse("The marketplace sent an unexpectedly large answer, so it was "
-                              "not read.", detail=f"body over {MAX_BODY_BYTES} bytes")
+                              "not read.", detail=f"body over {MAX_BODY_BYTES} bytes",
+                              raw=_raw_text(b"".join(chunks) + chunk, size))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
-                body: bytes) -> Product:
+def _raw_text(body: bytes, total: int | None = None) -> str:
+    """The start of a body as text, for the Raw data page, marked when cut."""
+    text = body[:RAW_KEEP_CHARS * 4].decode("utf-8", "replace")
+    total = len(body) if total is None else total
+    if len(text) > RAW_KEEP_CHARS or total > len(body):
+        return text[:RAW_KEEP_CHARS] + f"\n… [cut: {total} bytes in all]"
+    return text
+
+
+def _screen(response: httpx.Response, body: bytes, now: float) -> None:
+    """Raise for an answer that is not a readable JSON document, before any parsing."""
     status = response.status_code
+    retry_after = _retry_after(response.headers.get("retry-after"), now)
     if status == 429:
-        retry_after = _retry_after(response.headers.get("retry-after"))
-        raise RateLimited(detail="HTTP 429", retry_after=retry_after)
+        raise RateLimited(detail="HTTP 429", retry_after=retry_after, raw=_raw_text(body))
     if status >= 500:
         raise UpstreamError("The marketplace is having trouble right now. Please try again "
                             "in a minute.", detail=f"HTTP {status}", retryable=True,
-                            raw=body[:2000].decode("utf-8", "replace"))
+                            retry_after=retry_after, raw=_raw_text(body))
+    if 300 <= status < 400:
+        raise UpstreamError("The marketplace sent the request somewhere else instead of "
+                            "answering; its API address may have changed.",
+                            detail=f"HTTP {status} redirect", raw=_raw_text(body))
     if not body.strip():
         raise BadResponse("The marketplace sent an empty answer. Please try again.",
-                          detail=f"HTTP {status}, empty body", retryable=True)
+                          detail=f"HTTP {status}, empty body", retryable=True, raw="")
+    declared = response.headers.get("content-length", "")
+    encoded = response.headers.get("content-encoding", "identity").lower() not in {"", "identity"}
+    if declared.isdigit() and not encoded and len(body) < int(declared):
+        raise BadResponse("The marketplace's answer was cut off. Please try again.",
+                          detail=f"body cut off: {len(body)} of {declared} bytes",
+                          retryable=True, raw=_raw_text(body))
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype.startswith(_NOT_JSON_TYPES) or "xml" in ctype:
+        kind = "XML" if "xml" in ctype else "a file"
+        raise BadResponse(f"The marketplace sent {kind} instead of the product data. "
+                          "If this keeps happening, the API address may be wrong.",
+                          detail=f"wrong content type {ctype}", raw=_raw_text(body))
+
+
+def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
+                body: bytes, now: float | None = None) -> Product:
+    status = response.status_code
+    _screen(response, body, time.time() if now is None else now)
     try:
         return parse_payload(platform, body, query)
     except BadResponse as exc:
         if status >= 400:
-            raise UpstreamError(detail=f"HTTP {status}",
-                                raw=body[:2000].decode("utf-8", "replace")) from None
+            raise UpstreamError(detail=f"HTTP {status}", raw=_raw_text(body)) from None
+        if _cut_off(body):
+            raise BadResponse("The marketplace's answer was cut off. Please try again.",
+                              detail=f"the answer ends in the middle ({exc.detail})",
+                              retryable=True, raw=_raw_text(body)) from None
+        exc.raw = _raw_text(body)
         raise
+    except FetchError as exc:
+        if exc.raw is None:
+            exc.raw = _raw_text(body)
+        raise
+    except Exception as exc:          # a parser bug: the answer is kept, the app goes on
+        log.warning("the %s parser failed on an answer", platform, exc_info=True)
+        raise BadResponse(detail=f"the {platform} parser could not read the answer "
+                                 f"({type(exc).__name__})", raw=_raw_text(body)) from None
 
 
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
+def _cut_off(body: bytes) -> bool:
+    """True for a JSON document that stops in the middle (unclosed brackets or string)."""
+    text = body.decode("utf-8", "replace").strip().lstrip("\ufeff")
+    if not text.startswith(("{", "[")):
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth < 0:
+                return False
+    return in_string or depth > 0
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date (taken against `now`)."""
+    if not value:
         return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, moment.timestamp() - now)

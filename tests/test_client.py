@@ -22,7 +22,7 @@ from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, Networ
                         ProductNotFound, RateLimited, UpstreamError)
 from lib.model import Product
 from lib.query import ProductQuery
-from lib.ratelimit import RateLimiter
+from lib.ratelimit import SAFETY_MARGIN, RateLimiter
 from lib.sandbox import SandboxGateway, SandboxTransport
 from lib.signing import iop_sign
 from paths import REAL
@@ -56,9 +56,8 @@ class FakeLimiter:
         self.waits = 0
         self.qps: list[float] = []
 
-    def reserve(self) -> float:
+    async def wait(self, sleep=None) -> None:
         self.waits += 1
-        return 0.0
 
 
 @pytest.fixture(autouse=True)
@@ -466,13 +465,18 @@ def test_rate_limiter_spaces_calls_evenly():
         for _ in range(5):
             await limiter.wait()
     asyncio.run(run())
-    assert waits == pytest.approx([0.25, 0.25, 0.25, 0.25])
-    assert now[0] == pytest.approx(101.0)
+    # 4/s less the safety margin: evenly spaced, never closer than 1/4 s.
+    interval = 1 / (4 * (1 - SAFETY_MARGIN))
+    assert waits == pytest.approx([interval] * 4)
+    assert min(waits) >= 0.25
+    assert now[0] == pytest.approx(100.0 + 4 * interval)
 
 
 def test_rate_limiter_reserve_books_future_slots():
     limiter = RateLimiter(10, clock=lambda: 5.0)
-    assert [round(limiter.reserve(), 3) for _ in range(4)] == [0.0, 0.1, 0.2, 0.3]
+    step = 1 / (10 * (1 - SAFETY_MARGIN))
+    assert [limiter.reserve() for _ in range(4)] == pytest.approx([0.0, step, 2 * step,
+                                                                   3 * step])
 
 
 @pytest.mark.parametrize("qps", [0, -1])

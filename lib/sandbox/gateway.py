@@ -79,11 +79,15 @@ class SandboxGateway:
         self._lock = threading.Lock()
 
     # -- httpx entry points ----------------------------------------------------------
-    def respond(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+    def admit(self) -> bool:
+        """Count a call as it arrives; False when it breaks the calls-per-second limit."""
         with self._lock:
             self.calls += 1
-            limited = self._over_limit()
+            return not self._over_limit()
+
+    def respond(self, request: httpx.Request, admitted: bool | None = None) -> httpx.Response:
+        request.read()
+        limited = not (self.admit() if admitted is None else admitted)
         if limited:
             self.rate_limited += 1
             return _json(self._error("ApiCallLimit", "Api access frequency exceeds the limit. "
@@ -95,10 +99,12 @@ class SandboxGateway:
 
     def _handlers(self):
         """(url predicate, handler) per protocol; a new protocol adds one line here."""
+        from lib.sandbox import tuya      # the Tuya cloud (imports this module, hence here)
         return [
             (lambda url: url.host == IOP_HOST and url.path == "/sync", self._method_gateway),
             (lambda url: url.host in TOP_HOSTS and url.path == "/router/rest",
              self._method_gateway),
+            (tuya.handles, tuya.for_gateway(self).respond),
         ]
 
     def _over_limit(self) -> bool:
@@ -200,13 +206,16 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __init__(self, gateway: SandboxGateway | None = None, **options) -> None:
         self.gateway = gateway or SandboxGateway(**options)
 
+    # The limit is judged when a call arrives; the latency is the time to answer.
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        admitted = self.gateway.admit()
         if self.gateway.latency_s:
             time.sleep(self.gateway.latency_s)
-        return self.gateway.respond(request)
+        return self.gateway.respond(request, admitted)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        admitted = self.gateway.admit()
         if self.gateway.latency_s:
             await asyncio.sleep(self.gateway.latency_s)
         await request.aread()
-        return self.gateway.respond(request)
+        return self.gateway.respond(request, admitted)
