@@ -51,7 +51,9 @@ left, right = st.columns([1, 3])
 with left:
     ui.refresh_button(product.query)
 with right:
-    st.download_button("Download all tables (Excel)", export.excel_bytes(export.tables(product)),
+    # A callable: the workbook is built only when someone clicks, not on every rerun.
+    st.download_button("Download all tables (Excel)",
+                       lambda: export.excel_bytes(export.tables(product)),
                        file_name=f"{export.file_stem(product)}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:")
