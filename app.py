@@ -2,6 +2,8 @@
 
 Run with `make run`. Without credentials it starts in demo mode on bundled products.
 Each page draws the sidebar product picker itself (lib.ui.current_product).
+URL paths never equal a file name in pages/: Streamlit would otherwise open that file
+directly for a fresh session, without this navigation.
 """
 import streamlit as st
 
@@ -19,9 +21,9 @@ PAGES = [
     st.Page("pages/media_gallery.py", title="Media gallery", icon=":material/photo_library:",
             url_path="media"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:",
-            url_path="compare"),
+            url_path="compare-products"),
     st.Page("pages/batch.py", title="Batch fetch", icon=":material/playlist_add:",
-            url_path="batch"),
+            url_path="batch-fetch"),
     st.Page("pages/raw_data.py", title="Raw data", icon=":material/data_object:",
             url_path="raw-data"),
 ]

@@ -62,6 +62,10 @@ QPM = 4800
 # solution shape sends only sku_property_id + property_value_definition_name).
 KNOWN_PROPERTIES = {"14": "Color", "5": "Size", "200007763": "Ships From"}
 SHIPS_FROM_PROPERTY_ID = "200007763"
+# product_unit codes (the common ones of the TOP AeopAeProduct documentation).
+UNITS = {"100000015": "piece/pieces", "100000017": "set/sets", "100000013": "pair",
+         "100000014": "pack/packs", "100000000": "bag/bags", "100000004": "dozen",
+         "100078580": "carton"}
 DSR_FIELDS = {
     # label -> field names, the misspelt ones the gateway really sends first
     "Item as described": ("item_as_descriped_rating", "item_as_described_rating",
@@ -225,6 +229,15 @@ def _placeholder(value: Any) -> bool:
     return to_text(value).strip().lower() in _PLACEHOLDERS
 
 
+def _given(value: Any) -> str:
+    """The value as text, or "" for the samples' placeholders ("0", "null")."""
+    return "" if _placeholder(value) else to_text(value)
+
+
+def _value_id(prop: Mapping[str, Any]) -> str:
+    return _given(prop.get("property_value_id")) or _given(prop.get("property_value_id_long"))
+
+
 def _first(value: Any) -> dict:
     items = as_list(value)
     return items[0] if items and isinstance(items[0], dict) else {}
@@ -300,8 +313,8 @@ class _SellerParser:
         message = to_text(self.result.get("error_message"))
         if (code and not _placeholder(code)) or (message and not _placeholder(message)):
             said = " ".join(t for t in (code, f"({message})" if message else "") if t)
-            self.warnings.append(f"The marketplace reported an error ({said}) in an answer "
-                                 f"it marked as successful; some fields may be missing.")
+            self.warnings.append(f"The marketplace reported error {said} in an answer it "
+                                 f"marked as successful; some fields may be missing.")
 
     def _product_id(self) -> str:
         sent = to_text(self.result.get("product_id"))
@@ -359,9 +372,8 @@ class _SellerParser:
             props = [p for p in as_list(sku.get("aeop_s_k_u_propertys")
                                         or sku.get("aeop_s_k_u_property_list"))
                      if isinstance(p, dict)]
-            built_attr = ";".join(f"{to_text(p.get('sku_property_id'))}:"
-                                  f"{to_text(p.get('property_value_id') or p.get('property_value_id_long'))}"
-                                  for p in props if not _placeholder(p.get("sku_property_id")))
+            built_attr = ";".join(f"{_given(p.get('sku_property_id'))}:{_value_id(p)}"
+                                  for p in props if _given(p.get("sku_property_id")))
             sku_attr = to_text(sku.get("id")) or built_attr
             code = to_text(sku.get("sku_code"))
             row: dict[str, Any] = {"sku_id": code or sku_attr or f"#{index + 1}",
@@ -371,7 +383,7 @@ class _SellerParser:
                 column = self._property_column(prop)
                 value = self._property_value(prop)
                 row[column] = value
-                prop_image = "" if _placeholder(prop.get("sku_image")) else safe_url(prop.get("sku_image"))
+                prop_image = safe_url(_given(prop.get("sku_image")))
                 if prop_image:
                     image = image or prop_image
                     sku_images.setdefault((column, value), prop_image)
@@ -391,7 +403,7 @@ class _SellerParser:
                 "currency": to_text(sku.get("currency_code")) or base_currency,
                 "stock": self._stock(sku),
                 "image_url": image,
-                "barcode": "" if _placeholder(sku.get("barcode")) else to_text(sku.get("barcode")),
+                "barcode": _given(sku.get("barcode")),
                 "ean": "",
             })
             if code:
@@ -424,7 +436,7 @@ class _SellerParser:
         return None
 
     def _property_column(self, prop: Mapping[str, Any]) -> str:
-        pid = "" if _placeholder(prop.get("sku_property_id")) else to_text(prop.get("sku_property_id"))
+        pid = _given(prop.get("sku_property_id"))
         name = to_text(prop.get("sku_property_name")) or KNOWN_PROPERTIES.get(pid) \
             or f"Property {pid or '?'}"
         if name in SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS:
@@ -441,8 +453,7 @@ class _SellerParser:
             value = prop.get(field_name)
             if not _placeholder(value):
                 return to_text(value)
-        vid = prop.get("property_value_id") or prop.get("property_value_id_long")
-        return "" if _placeholder(vid) else to_text(vid)
+        return _value_id(prop)
 
     def _tiers(self, sku: Mapping[str, Any], row: Mapping[str, Any]) -> list[dict]:
         base = row["sale_price"]
@@ -529,7 +540,7 @@ class _SellerParser:
                 return None
             price, rule = amount, "absolute"
         elif kind in ("percentage", "relative"):
-            base_price = None if base is None or base != base else _decimal(base)
+            base_price = _decimal(base)                 # None for a missing price
             if base_price is None:
                 self.warnings.append(f"A country price for {country} is relative to a SKU "
                                      f"price that was not sent.")
@@ -540,7 +551,6 @@ class _SellerParser:
                                          f"({amount:+}%) is outside the documented range "
                                          f"-30 % to +100 %.")
                 price = base_price * (Decimal(100) + amount) / Decimal(100)
-                rule = f"{_plain(amount):+}%".replace("+-", "-")
                 rule = f"{'+' if amount >= 0 else '-'}{_plain(abs(amount))}%"
             else:
                 price = base_price + amount
@@ -633,7 +643,7 @@ class _SellerParser:
             start, end = to_text(prop.get("attr_value_start")), to_text(prop.get("attr_value_end"))
             if not value and (start or end):
                 value = f"{start}–{end}" if start and end else start or end
-            unit = "" if _placeholder(prop.get("attr_value_unit")) else to_text(prop.get("attr_value_unit"))
+            unit = _given(prop.get("attr_value_unit"))
             rows.append({"name": to_text(prop.get("attr_name")), "value": value, "unit": unit})
         return frame(rows, ATTRIBUTE_COLUMNS)
 
@@ -651,6 +661,9 @@ class _SellerParser:
         site_price = to_text(self.result.get("item_offer_site_sale_price"))
         if site_price:
             notes["Site sale price"] = site_price
+        unit = UNITS.get(to_text(self.result.get("product_unit")))
+        if unit:
+            notes["Unit"] = unit
         total = to_int(self.result.get("total_available_stock"))
         if total is not None:
             notes["Total stock"] = str(total)
