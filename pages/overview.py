@@ -12,10 +12,11 @@ sale = product.price_range("sale_price")
 original = product.price_range("price")
 store = product.store
 
+unit = f" ({currency})" if currency else ""
 prices = st.columns(2)
-prices[0].metric(f"Price ({currency})", fmt.money_range(*sale) if sale else "—",
+prices[0].metric(f"Price{unit}", fmt.money_range(*sale) if sale else "—",
                  help="Sale price, lowest to highest over all variants")
-prices[1].metric(f"Original price ({currency})", fmt.money_range(*original) if original else "—",
+prices[1].metric(f"Original price{unit}", fmt.money_range(*original) if original else "—",
                  help="List price before discounts, lowest to highest over all variants")
 
 numbers = st.columns(5)

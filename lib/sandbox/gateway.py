@@ -90,8 +90,7 @@ class SandboxGateway:
         limited = not (self.admit() if admitted is None else admitted)
         if limited:
             self.rate_limited += 1
-            return _json(self._error("ApiCallLimit", "Api access frequency exceeds the limit. "
-                                     "this ban will last 1 seconds"))
+            return _json(self._rate_limit_body(request.url))
         for matches, handler in self._handlers():
             if matches(request.url):
                 return handler(request)
@@ -106,6 +105,18 @@ class SandboxGateway:
              self._method_gateway),
             (tuya.handles, tuya.for_gateway(self).respond),
         ]
+
+    def _rate_limit_body(self, url: httpx.URL) -> dict:
+        """The 'too many calls' answer in the wire format of the protocol asked."""
+        from lib.sandbox import tuya
+
+        if tuya.handles(url):
+            return tuya.for_gateway(self)._error(1110, "too many requests",
+                                                 int(self.clock() * 1000))
+        message = "Api access frequency exceeds the limit. this ban will last 1 seconds"
+        if url.host in TOP_HOSTS:
+            return self._top_error("ApiCallLimit", message)
+        return self._error("ApiCallLimit", message)
 
     def _over_limit(self) -> bool:
         if not self.qps_limit:
