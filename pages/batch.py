@@ -63,8 +63,10 @@ def run_batch(batch_queries) -> None:
         counts["failed"] += isinstance(result, FetchError)
         bar.progress(done / total, text=f"{done} of {total} done · {counts['failed']} failed")
 
-    credentials = {p: ui.credentials_for(p) for p in {q.platform for q in batch_queries}}
-    results = fetch_many(batch_queries, credentials=credentials, on_progress=on_progress)
+    live = {p: c for p in {q.platform for q in batch_queries}
+            if (c := ui.credentials_for(p)) is not None}
+    # Platforms without credentials run on the demo sandbox.
+    results = fetch_many(batch_queries, credentials=live or None, on_progress=on_progress)
     previous = st.session_state.get(STATE, {})
     merged = dict(zip(previous.get("keys", []), previous.get("results", [])))
     merged.update({q.key: r for q, r in zip(batch_queries, results)})

@@ -1,0 +1,129 @@
+"""Compare and batch: the pure comparison functions and both pages through AppTest."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from apptest_util import run_app
+from lib import compare
+from lib.client import fetch_many
+from lib.errors import FetchError, ProductNotFound
+from lib.query import ProductQuery
+
+BACKPACK = "aliexpress:1005006789012345"
+CASE = "aliexpress:1005004321098765"
+BOTTLE = "aliexpress:1005005432109876"
+SCALE_EUR = "aliexpress-affiliate:1005006543210987"
+
+
+@pytest.fixture(scope="module")
+def products():
+    queries, problems = compare.parse_refs(f"{BACKPACK}\n{CASE} {BOTTLE}")
+    assert problems == []
+    return fetch_many(queries)
+
+
+def test_parse_refs_keeps_order_drops_repeats_and_explains_bad_entries():
+    queries, problems = compare.parse_refs(
+        "1005006789012345, https://www.aliexpress.com/item/1005004321098765.html\n"
+        f"{BACKPACK}; banana alibaba:AAHq3mZ8Kx2WvN7p-Tb4sL9e")
+    assert [q.key for q in queries] == [BACKPACK, CASE, "alibaba:AAHq3mZ8Kx2WvN7p-Tb4sL9e"]
+    assert [p.text for p in problems] == ["banana"]
+    assert "not a product ID" in problems[0].message
+
+
+def test_comparison_table_values(products):
+    table = compare.comparison_table(products)
+    labels = [compare.product_label(p) for p in products]
+    backpack, case, bottle = labels
+    assert table.loc["Lowest price", backpack] == pytest.approx(24.90)
+    assert table.loc["Unit price at 100", backpack] == pytest.approx(22.41)   # 50+ tier
+    assert table.loc["Unit price at 100", case] == pytest.approx(2.90)        # no tiers
+    assert table.loc["Variants"].tolist() == [45, 24, 1]
+    assert table.loc["Videos"].tolist() == [2, 1, 0]
+    assert pd.isna(table.loc["DSR: Communication", bottle])    # missing, not zero
+    best = compare.best_cells(table)
+    assert best["Lowest price"] == [case]
+    assert best["Variants"] == [backpack]
+    assert best["Rating"] == [bottle]
+    assert best["DSR: Communication"] == [case]
+
+
+def test_prices_not_ranked_across_currencies_until_converted():
+    queries, _ = compare.parse_refs(f"{BACKPACK} {SCALE_EUR}")
+    products = fetch_many(queries)
+    assert compare.currencies(products) == ["EUR", "USD"]
+    table = compare.comparison_table(products)
+    assert "Lowest price" not in compare.best_cells(table, comparable=False)
+    converted = compare.comparison_table(products, {"USD": 0.5}, "EUR")
+    backpack = compare.product_label(products[0])
+    assert converted.loc["Lowest price", backpack] == pytest.approx(12.45)
+    assert converted.loc["Currency", backpack] == "EUR (from USD)"
+
+
+def test_price_curves_reach_the_same_largest_quantity(products):
+    curves = compare.price_curves(products)
+    ends = curves.groupby("series")["quantity"].max()
+    assert set(ends) == {int(curves["quantity"].max())}
+    first = curves[curves["series"] == compare.product_label(products[0])]
+    assert first.sort_values("quantity")["unit_price"].iloc[0] == pytest.approx(24.90)
+
+
+def test_batch_table_splits_results_and_failures():
+    queries = [ProductQuery("aliexpress", "1005006789012345"),
+               ProductQuery("aliexpress", "1005000000000001")]
+    results = fetch_many(queries)
+    assert isinstance(results[1], ProductNotFound)
+    rows, failures = compare.batch_table(results, queries)
+    assert rows["id"].tolist() == ["1005006789012345"]
+    assert rows.loc[0, "Variants"] == 45
+    assert failures.to_dict("records")[0]["kind"] == "ProductNotFound"
+    assert "No product with this ID" in failures.loc[0, "problem"]
+
+
+def test_compare_page_from_url_highlights_and_charts():
+    at = run_app("pages/compare.py", p=[BACKPACK, CASE, BOTTLE])
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.loc["Variants"]) == ["45", "24", "1"]
+    assert table.loc["DSR: Communication"].iloc[2] == "—"
+    specs = [c for c in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
+    assert len(specs) == 2                       # price curves and DSR by product
+    assert not at.warning                        # one currency: no warning
+
+
+def test_compare_page_mixed_currencies_warns_and_asks_for_rates():
+    at = run_app("pages/compare.py", p=[BACKPACK, SCALE_EUR])
+    assert not at.exception
+    assert any("different currencies" in w.value for w in at.warning)
+    rate = at.number_input(key="rate-USD")
+    rate.set_value(0.9).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.loc["Lowest price"].iloc[0] == "22.41"         # 24.90 USD x 0.9
+
+
+def test_compare_page_adds_typed_products_to_the_url():
+    at = run_app("pages/compare.py")
+    assert any("Nothing to compare" in i.value for i in at.info)
+    at.text_area[0].input(f"1005006789012345\nbad-entry")
+    at.button(key="FormSubmitter:compare-add-Add to comparison").click().run()
+    assert not at.exception
+    shown = at.query_params["p"]
+    assert (shown if isinstance(shown, list) else [shown]) == [BACKPACK]
+
+
+def test_batch_page_fetches_reports_and_lists_failures():
+    at = run_app("pages/batch.py")
+    at.text_area[0].input("1005006789012345\n1005000000000001\naliexpress:1005004321098765\nxyz")
+    at.run()
+    assert any("xyz" in w.value for w in at.warning)
+    [button] = [b for b in at.button if b.label.startswith("Fetch")]
+    assert button.label == "Fetch 3 product(s)"
+    button.click().run()
+    assert not at.exception
+    assert any("2 fetched · 1 failed" in m.value for m in at.markdown)
+    failures, results = at.dataframe[0].value, at.dataframe[1].value
+    assert failures["id"].tolist() == ["1005000000000001"]
+    assert results["id"].tolist() == ["1005006789012345", "1005004321098765"]
+    assert results["Variants"].tolist() == [45, 24]
