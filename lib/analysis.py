@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lib.format import money
 from lib.model import Product
 
 METRICS = {
@@ -174,9 +175,9 @@ def highlights(product: Product) -> list[str]:
         cheapest = priced.loc[priced["sale_price"].idxmin()]
         dearest = priced.loc[priced["sale_price"].idxmax()]
         notes.append(f"Cheapest variant: {variant_label(product, cheapest)} at "
-                     f"{cheapest['sale_price']:.2f} {currency}.")
+                     f"{money(cheapest['sale_price'], currency)}.")
         notes.append(f"Dearest variant: {variant_label(product, dearest)} at "
-                     f"{dearest['sale_price']:.2f} {currency}.")
+                     f"{money(dearest['sale_price'], currency)}.")
     if len(skus):
         sold_out = int((skus["stock"].fillna(1) <= 0).sum())
         share = sold_out / len(skus) * 100
@@ -191,7 +192,7 @@ def highlights(product: Product) -> list[str]:
         sku_id = str(priced.iloc[0]["sku_id"])
         q = quote(product, sku_id, 100)
         if q and q.saving > 0:
-            notes.append(f"Ordering 100 saves {q.saving:.2f} {currency} "
+            notes.append(f"Ordering 100 saves {money(q.saving, currency)} "
                          f"({(1 - q.unit_price / q.single_unit_price) * 100:.0f}%) against "
                          f"the single-unit price ({variant_label(product, priced.iloc[0])}).")
     if product.store.ratings:
