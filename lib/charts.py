@@ -79,8 +79,9 @@ def tier_steps(points: pd.DataFrame, *, currency: str, log_x: bool,
     lines = alt.Chart(points).mark_line(interpolate="step-after", point=True, strokeWidth=2
                                         ).encode(
         x=alt.X("quantity:Q", title="Order quantity (units)" + (" — log scale" if log_x else ""),
-                scale=scale),
-        y=alt.Y("unit_price:Q", title=f"Unit price ({currency})", scale=alt.Scale(zero=False)),
+                scale=scale, axis=alt.Axis(format=",d", tickMinStep=1)),   # whole units
+        y=alt.Y("unit_price:Q", title=f"Unit price ({currency})", scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=",.2f")),                               # money
         color=alt.Color("series:N", title=series_title, legend=alt.Legend(orient="bottom",
                                                                           columns=1)),
         tooltip=[alt.Tooltip("series:N", title=series_title), "quantity:Q",
@@ -111,7 +112,8 @@ def ratings_chart(ratings: dict[str, float], missing: list[str] | None = None) -
     text = alt.Chart(data).mark_text(align="left", dx=4).encode(
         x=alt.X("score:Q", scale=alt.Scale(domain=list(RATING_DOMAIN))),
         y=y, text="text:N",
-        color=alt.condition("datum.score == null", alt.value("#868e96"), alt.value("#1f2329")))
+        color=alt.condition("datum.text == 'not rated'", alt.value("#868e96"),
+                            alt.value("#1f2329")))
     text = text.transform_calculate(score="datum.score == null ? 0 : datum.score")
     return (bars + text).properties(height=alt.Step(40), width="container")
 

@@ -18,7 +18,7 @@ if not available:
     st.info("This product's answer has no images or videos.", icon=":material/info:")
     st.stop()
 shown = st.pills("Show", available, default=available, selection_mode="multi",
-                 key="gallery-kinds") or []
+                 key=f"gallery-kinds-{product.platform}-{product.product_id}") or []
 
 
 def grid(images, per_row: int = 4, captions=None) -> None:

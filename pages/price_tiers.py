@@ -41,7 +41,8 @@ if facts:
     st.markdown(" · ".join(facts))
 
 chosen = st.multiselect("Variants", list(labels), default=list(dict.fromkeys([cheapest, dearest])),
-                        format_func=labels.get, key="tiers-skus",
+                        format_func=labels.get,
+                        key=f"tiers-skus-{product.platform}-{product.product_id}",
                         help="Default: the cheapest and the dearest variant")
 if chosen:
     points = analysis.step_points(product, chosen)
