@@ -23,7 +23,10 @@ def sku_heatmap(cells: pd.DataFrame, *, row: str, col: str, metric_label: str,
     data.loc[data["status"] == MISSING, "label"] = "—"
     rows = list(dict.fromkeys(data["row"]))
     cols = list(dict.fromkeys(data["col"]))
-    x = alt.X("col:N", title=col, sort=cols, axis=alt.Axis(labelAngle=-40, labelLimit=160,
+    present = [k for k in STATUS_COLOURS if (data["status"] == k).any()]
+    # Short labels (sizes) stay level; long ones (phone models) are slanted to fit.
+    angle = 0 if max((len(str(c)) for c in cols), default=0) <= 8 else -40
+    x = alt.X("col:N", title=col, sort=cols, axis=alt.Axis(labelAngle=angle, labelLimit=160,
                                                         labelOverlap=False))
     y = alt.Y("row:N", title=row, sort=rows, axis=alt.Axis(labelLimit=160))
     tooltip = [alt.Tooltip("row:N", title=row), alt.Tooltip("col:N", title=col),
@@ -47,8 +50,9 @@ def sku_heatmap(cells: pd.DataFrame, *, row: str, col: str, metric_label: str,
         stroke="#d0d4d9", strokeWidth=1, strokeDash=[3, 2]).encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("status:N", title="", legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=list(STATUS_COLOURS),
-                                        range=list(STATUS_COLOURS.values()))))
+                        scale=alt.Scale(domain=present or list(STATUS_COLOURS),
+                                        range=[STATUS_COLOURS[k] for k in
+                                               (present or list(STATUS_COLOURS))])))
     text = base.mark_text(fontSize=11, lineBreak="\n").encode(
         x=x, y=y, text="label:N", color=alt.Color("ink:N", scale=None))
     # A fixed step per row keeps cells readable however many rows there are.
@@ -82,8 +86,8 @@ def tier_steps(points: pd.DataFrame, *, currency: str, log_x: bool,
                 scale=scale, axis=alt.Axis(format=",d", tickMinStep=1)),   # whole units
         y=alt.Y("unit_price:Q", title=f"Unit price ({currency})", scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=",.2f")),                               # money
-        color=alt.Color("series:N", title=series_title, legend=alt.Legend(orient="bottom",
-                                                                          columns=1)),
+        color=alt.Color("series:N", title=series_title,
+                        legend=alt.Legend(orient="right", labelLimit=180)),
         tooltip=[alt.Tooltip("series:N", title=series_title), "quantity:Q",
                  alt.Tooltip("unit_price:Q", title=f"Unit price ({currency})", format=",.2f")])
     layers = [lines]
@@ -95,7 +99,9 @@ def tier_steps(points: pd.DataFrame, *, currency: str, log_x: bool,
                                             baseline="top").encode(
             x="quantity:Q", y=alt.value(0), text="label:N")
         layers += [rule, label]
-    return alt.layer(*layers).properties(height=320, width="container")
+    # The legend sits on the right so the plot keeps its height whatever the number of
+    # variants; long labels are cut (the tooltip has them whole).
+    return alt.layer(*layers).properties(height=300, width="container")
 
 
 def ratings_chart(ratings: dict[str, float], missing: list[str] | None = None) -> alt.Chart:

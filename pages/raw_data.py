@@ -1,8 +1,10 @@
 """Raw data: the payload as received, each normalised table, the warnings."""
+import json
+
 import streamlit as st
 
 from lib import ui
-from lib.export import tables
+from lib.export import file_stem, tables
 
 product = ui.current_product()
 ui.page_intro(product, "Raw data")
@@ -26,4 +28,8 @@ for name, frame in tables(product).items():
             ui.download_csv(frame, name, product)
 
 st.subheader("Payload as received", anchor=False)
+st.download_button("Download the payload (JSON)",
+                   lambda: json.dumps(product.raw, ensure_ascii=False, indent=1).encode("utf-8"),
+                   file_name=f"{file_stem(product)}-payload.json", mime="application/json",
+                   icon=":material/download:")
 st.json(product.raw, expanded=False)
