@@ -191,10 +191,6 @@ def test_demo_switch_on_price_tiers_keeps_the_chart(streamlit_server, page_at):
     assert "id=1005004321098765" in page.url
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lib.charts.tier_steps: height=320 under Streamlit's autosize 'fit' includes the "
-    "bottom legend (one line per variant) and the axis, so the plot itself gets ~137 of "
-    "320 px with the default two variants and shrinks further with every variant picked"))
 def test_price_steps_plot_keeps_most_of_the_chart_height(streamlit_server, page_at):
     page = page_at()
     page.goto(f"{streamlit_server}/price-tiers{QUERY}")
