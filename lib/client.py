@@ -40,7 +40,7 @@ from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, Networ
 from lib.log import mask_params, mask_path, scrub
 from lib.model import Product
 from lib.platforms import PLATFORMS, Token, decode_payload, parse_payload
-from lib.query import ProductQuery
+from lib.query import ProductQuery, quote_input
 from lib.ratelimit import RateLimiter, shared_limiter
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,9 @@ class _Batch:
 
     async def _fetch(self, query: ProductQuery, clients) -> Product:
         if not isinstance(query, ProductQuery) or query.platform not in PLATFORMS:
-            raise InvalidQuery(f"Unknown platform “{getattr(query, 'platform', query)}”.")
+            name = quote_input(getattr(query, "platform", ""))
+            raise InvalidQuery(f"Unknown platform {name}. Choose one of: "
+                               + ", ".join(PLATFORMS) + ".")
         platform = PLATFORMS[query.platform]
         creds, transport, demo = self._transport_for(query)
         http = self._client(transport, clients)
@@ -290,7 +292,7 @@ class _Batch:
                     call_creds = Credentials({**creds, "access_token": used.access_token})
                 product = await self._attempt(platform, query, call_creds, http, limiter)
             except FetchError as exc:
-                self._scrub(exc, creds)
+                self._scrub(exc, creds, self._token_secrets(platform, creds, used))
                 exc.attempts = attempt
                 if platform.token_flow and not token_renewed and used is not None and \
                         (exc.code or "") in platform.token_error_codes:
@@ -382,9 +384,18 @@ class _Batch:
         return token
 
     @staticmethod
-    def _scrub(error: FetchError, creds: Credentials) -> None:
+    def _token_secrets(platform, creds: Credentials, used: Token | None) -> list[str]:
+        """The tokens a token-flow call may have sent or received (not in `creds`)."""
+        if not platform.token_flow:
+            return []
+        tokens = [used, _TOKENS.get(_token_key(platform.key, creds))]
+        return [t for token in tokens if token is not None
+                for t in (token.access_token, token.refresh_token) if t]
+
+    @staticmethod
+    def _scrub(error: FetchError, creds: Credentials, extra: Iterable[str] = ()) -> None:
         """No secret may travel in an error's text."""
-        secrets = creds.secret_values()
+        secrets = creds.secret_values() + list(extra)
         error.user_message = scrub(error.user_message, secrets)
         error.detail = scrub(error.detail, secrets)
         if isinstance(error.raw, str):

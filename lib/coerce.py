@@ -136,7 +136,9 @@ def safe_url(value: Any) -> str:
     credentials, bounded length. Paths under /app/static/ (bundled demo files served by
     the app itself) are kept. Anything else gives ''."""
     text = to_text(value)
-    if not text or len(text) > MAX_URL_LENGTH or any(ord(c) < 33 for c in text):
+    if not text or len(text) > MAX_URL_LENGTH or any(ord(c) < 33 or c == "\x7f" for c in text):
+        return ""
+    if "\\" in text:       # browsers read \ as /, which can move the host: refuse
         return ""
     if text.startswith("/app/static/"):
         # Browsers resolve %2e%2e as "..": decode before refusing traversal.

@@ -21,6 +21,7 @@ class FetchError(Exception):
         self.code = code
         self.raw = raw
         self.retry_after = retry_after
+        self.attempts = 0          # how many times the client sent the call (0: not sent)
         super().__init__(self.user_message if not detail else f"{self.user_message} ({detail})")
 
     @property

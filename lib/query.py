@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import pycountry
+
 from lib.errors import InvalidQuery
 
 MAX_INPUT_LENGTH = 2000
@@ -65,36 +67,108 @@ SHAREABLE_EXTRAS = ("sku_id",)
 
 
 # --- locale settings -------------------------------------------------------------------
-_COUNTRY_ALIASES = {"UK": "GB"}
+# Real code lists (pycountry ships ISO 3166, ISO 4217 and ISO 639 as data), not a hand list.
+_COUNTRY_ALIASES = {"UK": "GB"}          # what people (and AliExpress) call the UK
+# Codes that are in ISO 4217 but name no money a shop could price in.
+_NOT_MONEY = {"XXX", "XTS"}
+# Withdrawn ISO 639-1 codes that Java-based gateways still use (the DS seed lists iw_IL).
+_LEGACY_LANGUAGES = {"iw": "Hebrew", "in": "Indonesian", "ji": "Yiddish"}
+
+
+def quote_input(text: Any) -> str:
+    """The user's text in quotes for a message, or "That" when it is empty, long, or has
+    characters that could be read as formatting (messages are shown as markdown)."""
+    shown = str(text).strip() if isinstance(text, str) else ""
+    if 0 < len(shown) <= 40 and all(c.isalnum() or c in " .-_+" for c in shown):
+        return f"“{shown}”"
+    return "That"
+
+
+def _country(code: str):
+    return pycountry.countries.get(alpha_2=code) if re.fullmatch(r"[A-Z]{2}", code) else None
+
+
+def _lookup(database: Any, text: str) -> Any:
+    """pycountry's lookup by name or code, or None (it raises LookupError)."""
+    try:
+        return database.lookup(text) if text else None
+    except LookupError:
+        return None
 
 
 def normalise_country(text: str) -> str:
-    code = (text or "").strip().upper()
-    code = _COUNTRY_ALIASES.get(code, code)
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        raise InvalidQuery(f"“{text}” is not a country code. Use two letters, such as US, "
-                           "GB, DE or BR.")
-    return code
+    """A ship-to country: an ISO 3166 two-letter code ("UK" is taken as GB)."""
+    raw = text.strip() if isinstance(text, str) else ""
+    code = _COUNTRY_ALIASES.get(raw.upper(), raw.upper())
+    if _country(code):
+        return code
+    known = _lookup(pycountry.countries, raw) if len(raw) <= 60 else None
+    if known is not None:
+        raise InvalidQuery(f"{quote_input(raw)} is not a country code. Use the two letters of "
+                           f"the country: {known.alpha_2} for {known.name}.")
+    if re.fullmatch(r"[A-Z]{2}", code):
+        raise InvalidQuery(f"{quote_input(raw)} is not a country code we know. Use two "
+                           "letters, such as US, GB, DE or BR.")
+    raise InvalidQuery(f"{quote_input(raw)} is not a country code. Use two letters, such as "
+                       "US, GB, DE or BR.")
 
 
 def normalise_currency(text: str) -> str:
-    code = (text or "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise InvalidQuery(f"“{text}” is not a currency code. Use three letters, such as "
-                           "USD, EUR or BRL.")
-    return code
+    """A currency: an ISO 4217 three-letter code."""
+    raw = text.strip() if isinstance(text, str) else ""
+    code = raw.upper()
+    if re.fullmatch(r"[A-Z]{3}", code) and code not in _NOT_MONEY \
+            and pycountry.currencies.get(alpha_3=code):
+        return code
+    known = _lookup(pycountry.currencies, raw) if len(raw) <= 60 else None
+    if known is not None and known.alpha_3 not in _NOT_MONEY and known.alpha_3 != code:
+        raise InvalidQuery(f"{quote_input(raw)} is not a currency code. Use the three letters "
+                           f"of the currency: {known.alpha_3} for {known.name}.")
+    if re.fullmatch(r"[A-Z]{3}", code):
+        raise InvalidQuery(f"{quote_input(raw)} is not a currency code we know. Use three "
+                           "letters, such as USD, EUR or BRL.")
+    raise InvalidQuery(f"{quote_input(raw)} is not a currency code. Use three letters, such "
+                       "as USD, EUR or BRL.")
 
 
 def normalise_language(text: str) -> str:
-    code = (text or "").strip().replace("-", "_")
-    if not re.fullmatch(r"[A-Za-z]{2}(_[A-Za-z]{2})?", code):
-        raise InvalidQuery(f"“{text}” is not a language code. Use two letters such as en, "
-                           "or a locale such as pt_BR.")
-    language, _, region = code.partition("_")
-    return language.lower() + (f"_{region.upper()}" if region else "")
+    """A language: an ISO 639-1 two-letter code, optionally with a region (pt_BR)."""
+    raw = text.strip() if isinstance(text, str) else ""
+    match = re.fullmatch(r"([A-Za-z]{2})(?:[-_]([A-Za-z]{2}))?", raw)
+    if match:
+        language = match.group(1).lower()
+        region = match.group(2).upper() if match.group(2) else ""
+        region = _COUNTRY_ALIASES.get(region, region)
+        known = language in _LEGACY_LANGUAGES or pycountry.languages.get(alpha_2=language)
+        if not known:
+            raise InvalidQuery(f"{quote_input(raw)} is not a language code we know. Use two "
+                               "letters such as en, de or pt, or a locale such as pt_BR.")
+        if region and not _country(region):
+            raise InvalidQuery(f"{quote_input(raw)} is not a language code we know: "
+                               f"{region} is not a country. Use a locale such as pt_BR or "
+                               "en_GB, or just the two letters of the language.")
+        return language + (f"_{region}" if region else "")
+    known = _lookup(pycountry.languages, raw) if len(raw) <= 60 else None
+    if known is not None and getattr(known, "alpha_2", None):
+        raise InvalidQuery(f"{quote_input(raw)} is not a language code. Use the two letters "
+                           f"of the language: {known.alpha_2} for {known.name}.")
+    raise InvalidQuery(f"{quote_input(raw)} is not a language code. Use two letters such as "
+                       "en, or a locale such as pt_BR.")
 
 
 # --- parsing -----------------------------------------------------------------------------
+# Characters no product id on any platform has: markup, quotes, shell and SQL syntax,
+# path tricks. Text with them gets a message that does not repeat it; anything else goes
+# to the platform's own validator, which knows its id format best.
+_NEVER_IN_IDS = frozenset("<>[]{}()`$|;&'\"=\\/%#@!?^~,")
+# A scheme at the start ("javascript:", "data:", "https:"); dots excluded, so that a bare
+# host with a port ("www.aliexpress.com:443/...") is not mistaken for one.
+_SCHEME = re.compile(r"^([a-z][a-z0-9+\-]*):")
+# Quotes and brackets that come along when a link is copied out of a message or mail.
+_WRAPPERS = "<>\"'“”‘’«»()[]"
+MAX_UNQUOTE_ROUNDS = 5
+
+
 def clean_input(text: Any) -> str:
     if not isinstance(text, str):
         raise InvalidQuery("Enter a product ID or paste a product link.")
@@ -107,14 +181,40 @@ def clean_input(text: Any) -> str:
     if any(unicodedata.category(c) in {"Cc", "Cf"} for c in cleaned):
         raise InvalidQuery("The text contains invisible control characters. Type the "
                            "product ID again, or copy the link straight from the address bar.")
+    cleaned = cleaned.strip(_WRAPPERS).strip()
+    if not cleaned:
+        raise InvalidQuery("Enter a product ID or paste a product link.")
     return cleaned
 
 
 def _looks_like_url(text: str) -> bool:
     lowered = text.lower()
-    return ("://" in lowered or lowered.startswith(("www.", "m.", "javascript:", "data:",
-                                                      "file:", "//"))
-            or bool(re.match(r"^[a-z0-9.-]+\.[a-z]{2,}(/|$)", lowered)))
+    return ("://" in lowered or lowered.startswith(("www.", "m.", "//"))
+            or bool(_SCHEME.match(lowered))
+            or bool(re.match(r"^[a-z0-9.-]+\.[a-z]{2,}(/|:|$)", lowered)))
+
+
+def _plain(message: str) -> str:
+    """A message safe to show as markdown: no control characters, no link syntax
+    (an id echoed from a shared link must not turn into a clickable link or image)."""
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in message)
+    text = text.replace("[", "(").replace("]", ")").replace("`", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _foreign_digit(char: str) -> bool:
+    """A digit or number sign other than 0-9: ١, １, ², ½, Ⅻ ..."""
+    return not char.isascii() and unicodedata.category(char) in {"Nd", "No", "Nl"}
+
+
+def _not_an_id(text: str, platform: Any) -> InvalidQuery:
+    """Why `text` (not a link) cannot be an id, without repeating the text itself."""
+    if any(_foreign_digit(c) for c in text):
+        reason = "it is written with digits other than 0-9"
+    else:
+        reason = "it contains characters that no product ID has (such as quotes or symbols)"
+    hint = getattr(platform, "id_hint", "") or "paste the product link or its ID"
+    return InvalidQuery(f"That is not a product ID: {reason}. Note that {hint}.")
 
 
 def parse_product_ref(text: Any, platform: str | None = None, **defaults: Any) -> ProductQuery:
@@ -122,17 +222,26 @@ def parse_product_ref(text: Any, platform: str | None = None, **defaults: Any) -
     from lib.platforms import PLATFORMS, platform_for_host
 
     if platform is not None and platform not in PLATFORMS:
-        raise InvalidQuery(f"Unknown platform “{platform}”. Choose one of: "
+        raise InvalidQuery(f"Unknown platform {quote_input(platform)}. Choose one of: "
                            + ", ".join(PLATFORMS) + ".")
     cleaned = clean_input(text)
     extras: dict[str, str] = dict(defaults.pop("extras", {}) or {})
-    if _looks_like_url(cleaned):
-        platform, product_id, link_extras = _parse_link(cleaned, platform, PLATFORMS,
-                                                        platform_for_host)
-        extras.update(link_extras)
-    else:
-        platform = platform or DEFAULT_PLATFORM
-        product_id = PLATFORMS[platform].validate_id(cleaned)
+    try:
+        if _looks_like_url(cleaned):
+            platform, product_id, link_extras = _parse_link(cleaned, platform, PLATFORMS,
+                                                            platform_for_host)
+            extras.update(link_extras)
+        else:
+            platform = platform or DEFAULT_PLATFORM
+            if any(c in _NEVER_IN_IDS or _foreign_digit(c) for c in cleaned):
+                raise _not_an_id(cleaned, PLATFORMS[platform])
+            product_id = PLATFORMS[platform].validate_id(cleaned)
+    except InvalidQuery as exc:
+        # Platform messages may quote part of the input: keep them plain.
+        exc.user_message = _plain(exc.user_message)
+        exc.args = (exc.user_message if not exc.detail
+                    else f"{exc.user_message} ({exc.detail})",)
+        raise
     return ProductQuery(
         platform=platform, product_id=product_id,
         country=normalise_country(defaults.get("country", "US")),
@@ -141,16 +250,36 @@ def parse_product_ref(text: Any, platform: str | None = None, **defaults: Any) -
         extras=extras)
 
 
+def _unquote_fully(text: str) -> str:
+    """%252e%252e -> %2e%2e -> ..: decode until nothing changes (a few rounds at most)."""
+    for _ in range(MAX_UNQUOTE_ROUNDS):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def _parse_link(text: str, platform: str | None, platforms: Mapping[str, Any],
                 platform_for_host) -> tuple[str, str, dict[str, str]]:
+    text = text.rstrip(".,;:!?")                  # a link copied with a sentence's end
     lowered = text.lower()
-    if lowered.startswith(("javascript:", "data:", "file:")):
+    scheme = _SCHEME.match(lowered)
+    if scheme and scheme.group(1) not in {"http", "https"} and "://" not in lowered[:12]:
+        # javascript:, data:, vbscript:, mailto:, about: ... (no //: not a web address)
+        raise InvalidQuery("That is not a web link to a product. Paste a link that starts "
+                           "with https:// from the product page, or just the product ID.")
+    if lowered.startswith(("javascript:", "data:", "vbscript:", "file:", "blob:")):
         raise InvalidQuery("That is not a web link to a product. Paste a link that starts "
                            "with https:// from the product page, or just the product ID.")
     if lowered.startswith("//"):
         text = "https:" + text
     elif "://" not in text:
         text = "https://" + text
+    if "\\" in text:
+        # Browsers read \ as /, which can change the site a link points to.
+        raise InvalidQuery("That link is malformed (it contains \\). Copy it again from "
+                           "the browser's address bar.")
     try:
         parts = urlsplit(text)
         host = (parts.hostname or "").lower().rstrip(".")
@@ -160,15 +289,16 @@ def _parse_link(text: str, platform: str | None, platforms: Mapping[str, Any],
     if parts.scheme.lower() not in {"http", "https"}:
         raise InvalidQuery("Only web links (https://…) to product pages can be read.")
     # Decode %2e%2e-style tricks before looking at the path, then refuse traversal.
-    path = unquote(unquote(parts.path))
+    path = _unquote_fully(parts.path)
     if ".." in path.split("/"):
         raise InvalidQuery("That link is malformed. Copy it again from the browser's "
                            "address bar.")
     candidates = platform_for_host(host)
     if not candidates:
         supported = sorted({h for p in platforms.values() for h in p.link_hosts})
-        raise InvalidQuery(f"Links from “{host or text[:40]}” are not supported. Paste a "
-                           f"product link from {', '.join(supported)}, or just the product ID.")
+        site = f"Links from {quote_input(host)}" if quote_input(host) != "That" else "Links from that site"
+        raise InvalidQuery(f"{site} are not supported. Paste a product link from "
+                           f"{', '.join(supported)}, or just the product ID.")
     chosen = platform if platform in candidates else candidates[0]
     query = dict(parse_qsl(parts.query, keep_blank_values=False))
     product_id, extras = platforms[chosen].id_from_url(host, path, query)

@@ -18,7 +18,7 @@ from typing import Awaitable, Callable
 # Timers wake a few milliseconds late and networks add jitter, so calls booked exactly
 # 1/qps apart can arrive closer together at the gateway; pacing a little under the limit
 # keeps every one-second window there within it.
-SAFETY_MARGIN = 0.03
+SAFETY_MARGIN = 0.05
 # How often a task that woke late re-checks before it goes anyway (a clock that never
 # moves, as in a test, must not keep it waiting for ever).
 MAX_RECHECKS = 3

@@ -4,6 +4,7 @@ No scripts, styles, event handlers, iframes, forms, or javascript:/data: URLs su
 """
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import nh3
@@ -23,6 +24,10 @@ ALLOWED_ATTRIBUTES = {
 }
 MAX_HTML_LENGTH = 500_000
 _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.IGNORECASE)
+# Script-ish schemes left as plain text ("javascript:" in a sentence) are harmless in
+# HTML, but a later consumer might autolink them: the colon becomes an entity, which
+# renders the same.
+_SCRIPT_SCHEME = re.compile(r"(java|vb|live)(\s*)script(\s*):", re.IGNORECASE)
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -35,16 +40,17 @@ def sanitize_html(html: object) -> str:
     """Seller HTML -> safe HTML ('' for anything that is not a string)."""
     if not isinstance(html, str) or not html.strip():
         return ""
-    return nh3.clean(html[:MAX_HTML_LENGTH], tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+    safe = nh3.clean(html[:MAX_HTML_LENGTH], tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow",
                      attribute_filter=_filter_attribute, strip_comments=True)
+    return _SCRIPT_SCHEME.sub(lambda m: m.group(0)[:-1] + "&#58;", safe)
 
 
 def image_sources(safe_html: str) -> list[str]:
     """The <img> URLs of already-sanitised HTML, in order, without repeats."""
     seen: dict[str, None] = {}
     for src in _IMG_SRC.findall(safe_html):
-        url = safe_url(src.replace("&amp;", "&"))
+        url = safe_url(html_lib.unescape(src))
         if url:
             seen.setdefault(url, None)
     return list(seen)
