@@ -41,10 +41,12 @@ def frame_from_columns(data: dict[str, list], columns: list[str]) -> pd.DataFram
     for column in columns:
         values = data.get(column) or [None] * length
         if column in _DTYPES:
+            dtype = _DTYPES[column]
             try:       # parsers hand over numbers or None already: convert in one go
-                typed[column] = pd.array(values, dtype=_DTYPES[column])
-            except (TypeError, ValueError):
-                typed[column] = pd.array([_number(v) for v in values], dtype=_DTYPES[column])
+                typed[column] = pd.array(values, dtype=dtype)
+            except (TypeError, ValueError, OverflowError):
+                whole = dtype == "Int64"
+                typed[column] = pd.array([_number(v, whole) for v in values], dtype=dtype)
         else:
             typed[column] = pd.array([None if v is None or v != v else v for v in values],
                                      dtype=object)
@@ -55,15 +57,27 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value)
 
 
-def _number(value: Any) -> float | int | None:
+_INT64 = 2 ** 63 - 1
+
+
+def _number(value: Any, whole: bool = False) -> float | int | None:
+    """A value fit for a Float64 (or, with whole=True, Int64) column; None otherwise:
+    fractions in a count column and numbers beyond int64 are dropped, not crashed on."""
     if isinstance(value, bool) or _blank(value):
         return None
-    if isinstance(value, (int, float)):
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
+    if not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if value != value or value in (float("inf"), float("-inf")):
         return None
+    if whole:
+        if isinstance(value, float) and not value.is_integer():
+            return None
+        value = int(value)
+        return value if -_INT64 <= value <= _INT64 else None
+    return float(value) if abs(value) < 1e300 else None
 
 
 @dataclass

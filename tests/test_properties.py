@@ -179,16 +179,7 @@ def check_contract(product: Product) -> None:
 # Crashes found by this test in modules outside its owner's reach, reported to their
 # owners: (file, function, exception). While one still happens the test is marked xfail
 # with what was seen; any other exception fails it. Remove a line once it is fixed.
-KNOWN_BUGS = {
-    # A property id or name that is an object/list: used raw as a dict key (unhashable).
-    ("lib/platforms/aliexpress_ds.py", "_property_column", TypeError),
-    # An integer beyond int64 in a numeric column: pd.array(..., "Int64") overflows and
-    # only TypeError/ValueError are caught.
-    ("lib/model.py", "frame_from_columns", OverflowError),
-    # A fractional number in an Int64 column (stock 2.5): the fallback conversion
-    # (_number keeps the float) fails again, uncaught.
-    ("lib/model.py", "frame_from_columns", TypeError),
-}
+KNOWN_BUGS: set[tuple] = set()     # all reported crashes are fixed
 
 
 def known_bug(error: Exception) -> tuple | None:

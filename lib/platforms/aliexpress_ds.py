@@ -237,7 +237,7 @@ class _DsParser:
         return skus, tiers, sku_images
 
     def _property_column(self, prop: Mapping[str, Any]) -> str:
-        key = (prop.get("sku_property_id"), prop.get("sku_property_name"))
+        key = (to_text(prop.get("sku_property_id")), to_text(prop.get("sku_property_name")))
         if key in self.column_cache:      # the same few properties repeat on every SKU
             return self.column_cache[key]
         self.column_cache[key] = column = self._new_property_column(prop)

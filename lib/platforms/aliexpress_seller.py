@@ -244,7 +244,10 @@ def _first(value: Any) -> dict:
 
 
 def _money(value: Decimal) -> float:
-    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    try:
+        return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    except InvalidOperation:      # absurdly large numbers exceed the decimal precision
+        return round(float(value), 2)
 
 
 def _decimal(value: Any) -> Decimal | None:
