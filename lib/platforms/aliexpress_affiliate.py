@@ -176,9 +176,11 @@ def target_language(language: str) -> str:
 def locate_products(data: Any) -> list[dict]:
     """The product objects of any known shape; raises for error envelopes and codes."""
     if isinstance(data, list):
-        products = [p for p in data if isinstance(p, dict)]
-        if not products:
-            raise ProductNotFound(detail="empty product list")
+        # A saved list of products: each must look like one, else the shape is wrong.
+        products = [p for p in data if isinstance(p, dict)
+                    and any(k in p for k in _PRODUCT_MARKERS)]
+        if len(products) != len(data) or not data:
+            raise BadResponse(detail="a JSON list that is not a list of products")
         return products
     if not isinstance(data, dict):
         raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
