@@ -219,9 +219,13 @@ def current_product() -> Product:
 
 def error_box(error: FetchError) -> None:
     st.error(error.user_message, icon=":material/error:")
-    if error.detail:
+    if error.detail or error.raw:
         with st.expander("Technical detail"):
             st.code(f"{error.kind}: {error.detail}", language=None)
+            if error.raw:
+                st.caption("The answer as received (secrets removed, cut at 2,000 "
+                           "characters):")
+                st.code(str(error.raw)[:2000], language=None, wrap_lines=True)
 
 
 # --- display helpers -------------------------------------------------------------------------
