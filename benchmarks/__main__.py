@@ -1,10 +1,7 @@
 """Run every benchmark and print the figures: `make bench` (or python -m benchmarks)."""
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
-import statistics
 import sys
 import tempfile
 import time

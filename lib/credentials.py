@@ -33,7 +33,8 @@ class Credentials(Mapping):
         return [v for k, v in self._values.items() if k not in NOT_SECRET and len(v) >= 8]
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={'***' if k not in NOT_SECRET else v!r}" for k in self._values)
+        shown = ", ".join(f"{k}={'***' if k not in NOT_SECRET else v!r}"
+                          for k, v in self._values.items())
         return f"Credentials({shown})"
 
     __str__ = __repr__

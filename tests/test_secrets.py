@@ -298,3 +298,15 @@ def test_app_live_failure_leaks_nothing(live_app, logs, case):
     # The technical detail is on screen too (in the expander): it must be clean as well.
     texts = element_texts(at) + handler.lines + [caplog.text]
     assert_clean(texts, secrets_of("aliexpress", sandbox.issued))
+
+
+def test_credentials_repr_masks_secrets_and_shows_plain_settings():
+    from lib.credentials import Credentials
+
+    creds = Credentials({"app_key": "key-12345678", "app_secret": "s3cr3t-abcdefgh",
+                         "tracking_id": "my_tracking", "endpoint": "https://openapi.tuyaeu.com"})
+    text = repr(creds)
+    assert "s3cr3t-abcdefgh" not in text and "key-12345678" not in text
+    assert "tracking_id='my_tracking'" in text
+    assert "endpoint='https://openapi.tuyaeu.com'" in text
+    assert str(creds) == text

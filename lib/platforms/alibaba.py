@@ -23,23 +23,20 @@ import math
 import re
 from typing import Any, Mapping
 
-import httpx
-
 from lib.coerce import as_list, maybe_json, safe_url, to_bool, to_float, to_int, to_text
-from lib.errors import AuthError, BadResponse, InvalidQuery, ProductNotFound
+from lib.errors import BadResponse, InvalidQuery, ProductNotFound
 from lib.model import (ATTRIBUTE_COLUMNS, LEAD_TIME_COLUMNS, SKU_KEY_COLUMNS,
                        SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media, Product, Store,
                        Trade, frame)
 from lib.platforms.base import Platform
 from lib.platforms.envelopes import gateway_error
+from lib.platforms.top import top_request
 from lib.sanitize import image_sources, sanitize_html
-from lib.signing import top_sign
 
 METHOD = "alibaba.icbu.product.get"
 RESPONSE_KEY = "alibaba_icbu_product_get_response"
 KEY = "alibaba"
 TOP_GATEWAY = "https://eco.taobao.com/router/rest"
-TOP_SIGN_METHODS = ("md5", "hmac", "hmac-sha256")
 LANGUAGE = "ENGLISH"                  # the only language the API serves
 DEFAULT_CURRENCY = "USD"              # wholesale prices are in US dollars (API docs)
 EXAMPLE_ID = "AAF2jmk4AOWGex-cDVm7jTxY"
@@ -68,33 +65,6 @@ def listing_hint(number: str) -> str:
             f"find the obfuscated ID in that store's product list (the product_id of "
             f"alibaba.icbu.product.list, or the product manager of My Alibaba) and "
             f"paste it here.")
-
-
-def top_request(*, method: str, business: Mapping[str, Any],
-                credentials: Mapping[str, str], timestamp_ms: int,
-                gateway: str = TOP_GATEWAY, with_session: bool = True) -> httpx.Request:
-    """A signed TOP form POST (md5 by default; credentials["sign_method"] may say
-    "hmac" or "hmac-sha256"). Empty and None values are never sent (nor signed)."""
-    sign_method = (credentials.get("sign_method") or "md5").strip().lower()
-    if sign_method not in TOP_SIGN_METHODS:
-        raise AuthError("The sign method in the settings is not known: use md5 "
-                        "(default), hmac or hmac-sha256.",
-                        detail=f"sign_method {sign_method!r}")
-    params: dict[str, Any] = {
-        "method": method,
-        "app_key": credentials.get("app_key", ""),
-        "timestamp": str(timestamp_ms),
-        "format": "json",
-        "v": "2.0",
-        "sign_method": sign_method,
-    }
-    if with_session:
-        params["session"] = credentials.get("access_token", "")
-    for name, value in business.items():
-        params[name] = ("true" if value else "false") if isinstance(value, bool) else value
-    params = {k: str(v) for k, v in params.items() if v is not None and str(v) != ""}
-    params["sign"] = top_sign(credentials.get("app_secret", ""), params, sign_method)
-    return httpx.Request("POST", gateway, data=params)
 
 
 def is_listing_number(text: str) -> bool:
@@ -142,6 +112,7 @@ class Alibaba(Platform):
 
     def build_request(self, query, credentials, *, timestamp_ms):
         return top_request(method=METHOD, credentials=credentials, timestamp_ms=timestamp_ms,
+                           gateway=TOP_GATEWAY,
                            business={"product_id": query.product_id, "language": LANGUAGE})
 
     def parse(self, data, query=None):

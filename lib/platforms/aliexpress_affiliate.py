@@ -25,8 +25,9 @@ from lib.model import (SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, 
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, IOP_GATEWAY,
                                              aliexpress_id_from_url, iop_request,
                                              validate_aliexpress_id)
-from lib.platforms.alibaba import TOP_SIGN_METHODS, top_request
 from lib.platforms.base import Platform
+from lib.platforms.common import discount_pct
+from lib.platforms.top import TOP_SIGN_METHODS, top_request
 from lib.platforms.envelopes import business_error, gateway_error
 
 METHOD = "aliexpress.affiliate.productdetail.get"
@@ -327,7 +328,7 @@ class _AffiliateParser:
             price = sale
         if price is None:
             self.warnings.append("The product has no price.")
-        discount = _discount(price, sale)
+        discount = discount_pct(price, sale)
         if discount is None:
             discount = to_float(self.p.get("discount"))
         row: dict[str, Any] = {
@@ -430,8 +431,3 @@ class _AffiliateParser:
             notes["Promo code link"] = link
         return notes
 
-
-def _discount(price: float | None, sale: float | None) -> float | None:
-    if price is None or sale is None or price <= 0:
-        return None
-    return round(max(0.0, (1 - sale / price) * 100), 1)

@@ -6,7 +6,6 @@ Accepts every shape seen in the wild: the wrapped gateway response, the inner bo
 from __future__ import annotations
 
 import html
-from collections import Counter
 from typing import Any, Mapping
 
 from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int,
@@ -17,6 +16,8 @@ from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TI
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
 from lib.platforms.base import Platform
+from lib.platforms.common import (discount_pct, first_object, most_common,
+                                   price_pair)
 from lib.platforms.envelopes import business_error, gateway_error
 from lib.sanitize import image_sources, sanitize_html
 
@@ -94,17 +95,13 @@ def locate_result(data: Any) -> dict:
     return result
 
 
-def _first(value: Any) -> dict:
-    items = as_list(value)
-    return items[0] if items and isinstance(items[0], dict) else {}
-
 
 class _DsParser:
     def __init__(self, data: Any, query: Any) -> None:
         self.raw = data
         self.query = query
         self.result = locate_result(data)
-        self.base = _first(self.result.get("ae_item_base_info_dto"))
+        self.base = first_object(self.result.get("ae_item_base_info_dto"))
         self.warnings: list[str] = []
         self.property_ids: dict[str, str] = {}          # column name -> property id
         self.column_cache: dict[tuple, str] = {}
@@ -112,7 +109,7 @@ class _DsParser:
     def product(self) -> Product:
         product_id = self._product_id()
         skus, tiers, sku_images = self._skus()
-        currency = _most_common(skus["currency"]) or to_text(self.base.get("currency_code"))
+        currency = most_common(skus["currency"]) or to_text(self.base.get("currency_code"))
         description = sanitize_html(to_text(self.base.get("detail"))
                                     or _mobile_detail_html(self.base.get("mobile_detail")))
         product = Product(
@@ -142,7 +139,7 @@ class _DsParser:
 
     # -- identity ---------------------------------------------------------------------
     def _product_id(self) -> str:
-        converter = _first(self.result.get("product_id_converter_result"))
+        converter = first_object(self.result.get("product_id_converter_result"))
         main_id = to_text(converter.get("main_product_id"))
         base_id = to_text(self.base.get("product_id"))
         asked = to_text(getattr(self.query, "product_id", ""))
@@ -157,7 +154,7 @@ class _DsParser:
         return chosen
 
     def _alt_ids(self, product_id: str) -> dict[str, str]:
-        converter = _first(self.result.get("product_id_converter_result"))
+        converter = first_object(self.result.get("product_id_converter_result"))
         ids: dict[str, str] = {}
         sub = maybe_json(converter.get("sub_product_id"))
         if isinstance(sub, dict):
@@ -197,12 +194,8 @@ class _DsParser:
                 if prop_image:
                     image = image or prop_image
                     sku_images.setdefault((column, value), prop_image)
-            price = to_float(sku.get("sku_price"))
-            sale = to_float(sku.get("offer_sale_price"))
-            if sale is None:
-                sale = price
-            if price is None:
-                price = sale
+            price, sale = price_pair(to_float(sku.get("sku_price")),
+                                     to_float(sku.get("offer_sale_price")))
             if price is None:
                 self.warnings.append(f"SKU {row['sku_id']} has no price.")
             stock = to_int(sku.get("sku_available_stock"))
@@ -210,7 +203,7 @@ class _DsParser:
                 stock = to_int(sku.get("ipm_sku_stock"))
             row.update({
                 "price": price, "sale_price": sale,
-                "discount_pct": _discount(price, sale),
+                "discount_pct": discount_pct(price, sale),
                 "currency": to_text(sku.get("currency_code")) or base_currency,
                 "stock": stock,
                 "image_url": image,
@@ -278,13 +271,13 @@ class _DsParser:
         for i, (qty, price, source) in enumerate(points):
             rows.append({"sku_id": row["sku_id"], "min_qty": qty,
                          "max_qty": points[i + 1][0] - 1 if i + 1 < len(points) else None,
-                         "unit_price": price, "discount": _discount(reference, price),
+                         "unit_price": price, "discount": discount_pct(reference, price),
                          "currency": row["currency"], "source": source})
         return rows
 
     # -- store, media, attributes, trade ----------------------------------------------
     def _store(self) -> Store:
-        info = _first(self.result.get("ae_store_info"))
+        info = first_object(self.result.get("ae_store_info"))
         ratings, missing = {}, []
         for field_name, label in DSR_LABELS.items():
             score = to_float(info.get(field_name))
@@ -307,7 +300,7 @@ class _DsParser:
             sales_count=to_int(sales_text), sales_text=sales_text)
 
     def _media(self, sku_images: dict[tuple[str, str], str], description: str) -> Media:
-        multimedia = _first(self.result.get("ae_multimedia_info_dto"))
+        multimedia = first_object(self.result.get("ae_multimedia_info_dto"))
         images = [Image(url, "main") for url in
                   (safe_url(u) for u in split_list(multimedia.get("image_urls"))) if url]
         if not images:
@@ -342,8 +335,8 @@ class _DsParser:
         return frame(rows, ATTRIBUTE_COLUMNS)
 
     def _trade(self, skus) -> Trade:
-        package = _first(self.result.get("package_info_dto"))
-        logistics = _first(self.result.get("logistics_info_dto"))
+        package = first_object(self.result.get("package_info_dto"))
+        logistics = first_object(self.result.get("logistics_info_dto"))
         dims = [to_float(package.get(k)) for k in ("package_length", "package_width",
                                                     "package_height")]
         size = " × ".join(f"{d:g}" for d in dims) + " cm" if all(dims) else ""
@@ -351,9 +344,9 @@ class _DsParser:
                       if pid == SHIPS_FROM_PROPERTY_ID]
         origins = (sorted({v for v in skus[ships_from[0]].dropna() if v})
                    if ships_from else [])
-        store_country = to_text(_first(self.result.get("ae_store_info")).get("store_country_code"))
+        store_country = to_text(first_object(self.result.get("ae_store_info")).get("store_country_code"))
         notes = {}
-        if (tax := to_bool(_first(as_list(self.result.get("ae_item_sku_info_dtos")))
+        if (tax := to_bool(first_object(as_list(self.result.get("ae_item_sku_info_dtos")))
                            .get("price_include_tax"))) is not None:
             notes["Prices include tax"] = "yes" if tax else "no"
         return Trade(package_size=size, gross_weight_kg=to_float(package.get("gross_weight")),
@@ -373,15 +366,6 @@ def _labels_from_attr(sku_attr: str) -> dict[str, str]:
     return labels
 
 
-def _discount(price: float | None, sale: float | None) -> float | None:
-    if price is None or sale is None or price <= 0:
-        return None
-    return round(max(0.0, (1 - sale / price) * 100), 1)
-
-
-def _most_common(series) -> str:
-    values = [v for v in series if v]
-    return Counter(values).most_common(1)[0][0] if values else ""
 
 
 def _mobile_detail_html(value: Any) -> str:

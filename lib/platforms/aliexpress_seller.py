@@ -23,8 +23,6 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Mapping
 
-import httpx
-
 from lib.coerce import as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int, to_text
 from lib.errors import BadResponse, InvalidQuery, ProductNotFound, UpstreamError
 from lib.model import (ATTRIBUTE_COLUMNS, COUNTRY_PRICE_COLUMNS, SKU_KEY_COLUMNS,
@@ -33,9 +31,11 @@ from lib.model import (ATTRIBUTE_COLUMNS, COUNTRY_PRICE_COLUMNS, SKU_KEY_COLUMNS
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              validate_aliexpress_id)
 from lib.platforms.base import Platform
+from lib.platforms.common import (discount_pct, first_object, most_common,
+                                   price_pair)
 from lib.platforms.envelopes import gateway_error
+from lib.platforms.top import top_request
 from lib.sanitize import image_sources, sanitize_html
-from lib.signing import top_sign
 
 KEY = "aliexpress-seller"
 METHOD_SOLUTION = "aliexpress.solution.product.info.get"
@@ -133,8 +133,9 @@ class AliExpressSeller(Platform):
         business: dict[str, str] = {"product_id": query.product_id}
         if method == METHOD_DROPSHIPPER:
             business.update(local_country=query.country, local_language=query.language)
-        return top_request(method=method, business=business, credentials=credentials,
-                           timestamp_ms=timestamp_ms, sign_method=sign_method)
+        return top_request(method=method, business=business,
+                           credentials={**credentials, "sign_method": sign_method},
+                           timestamp_ms=timestamp_ms, gateway=TOP_GATEWAY)
 
     def parse(self, data, query=None):
         return _SellerParser(data, query).product()
@@ -162,26 +163,6 @@ class AliExpressSeller(Platform):
 
 
 PLATFORM = AliExpressSeller()
-
-
-def top_request(*, method: str, business: Mapping[str, Any], credentials: Mapping[str, str],
-                timestamp_ms: int, sign_method: str = "md5",
-                gateway: str = TOP_GATEWAY) -> httpx.Request:
-    """A signed TOP form POST with the user token as `session`; empty values never sent."""
-    params: dict[str, Any] = {
-        "method": method,
-        "app_key": credentials.get("app_key", ""),
-        "session": credentials.get("access_token", ""),
-        "timestamp": str(timestamp_ms),
-        "format": "json",
-        "v": "2.0",
-        "sign_method": sign_method,
-        **business,
-    }
-    params = {k: (("true" if v else "false") if isinstance(v, bool) else str(v))
-              for k, v in params.items() if v is not None and str(v) != ""}
-    params["sign"] = top_sign(credentials.get("app_secret", ""), params, sign_method)
-    return httpx.Request("POST", gateway, data=params)
 
 
 def _rename_keys(value: Any, mapping: Mapping[str, str]) -> Any:
@@ -238,10 +219,6 @@ def _value_id(prop: Mapping[str, Any]) -> str:
     return _given(prop.get("property_value_id")) or _given(prop.get("property_value_id_long"))
 
 
-def _first(value: Any) -> dict:
-    items = as_list(value)
-    return items[0] if items and isinstance(items[0], dict) else {}
-
 
 def _money(value: Decimal) -> float:
     try:
@@ -282,7 +259,7 @@ class _SellerParser:
         product_id = self._product_id()
         title, description = self._texts()
         skus, tiers, sku_images = self._skus()
-        currency = (_most_common(skus["currency"])
+        currency = (most_common(skus["currency"])
                     or to_text(self.result.get("currency_code")))
         product = Product(
             platform=KEY,
@@ -390,19 +367,15 @@ class _SellerParser:
                 if prop_image:
                     image = image or prop_image
                     sku_images.setdefault((column, value), prop_image)
-            price = to_float(sku.get("sku_price"))
             sale = to_float(sku.get("offer_sale_price"))
             if sale is None:
                 sale = to_float(sku.get("sku_discount_price"))
-            if sale is None:
-                sale = price
-            if price is None:
-                price = sale
+            price, sale = price_pair(to_float(sku.get("sku_price")), sale)
             if price is None:
                 self.warnings.append(f"SKU {row['sku_id']} has no price.")
             row.update({
                 "price": price, "sale_price": sale,
-                "discount_pct": _discount(price, sale),
+                "discount_pct": discount_pct(price, sale),
                 "currency": to_text(sku.get("currency_code")) or base_currency,
                 "stock": self._stock(sku),
                 "image_url": image,
@@ -481,7 +454,7 @@ class _SellerParser:
         return [{**common, "min_qty": 1, "max_qty": bulk_qty - 1, "unit_price": base,
                  "discount": 0.0, "source": "single unit"},
                 {**common, "min_qty": bulk_qty, "max_qty": None, "unit_price": bulk_price,
-                 "discount": _discount(base, bulk_price), "source": source}]
+                 "discount": discount_pct(base, bulk_price), "source": source}]
 
     # -- national quote configuration ------------------------------------------------------
     def _country_prices(self, skus) -> Any:
@@ -595,7 +568,7 @@ class _SellerParser:
     # -- store, media, attributes, trade ---------------------------------------------------
     def _store(self) -> Store:
         info = self.result.get("store_info")
-        info = info if isinstance(info, dict) else _first(info)
+        info = info if isinstance(info, dict) else first_object(info)
         ratings, missing = {}, []
         for label, names in DSR_FIELDS.items():
             score = next((to_float(info.get(n)) for n in names if to_text(info.get(n))), None)
@@ -716,12 +689,3 @@ def _plain(number: Decimal) -> str:
     return text
 
 
-def _discount(price: float | None, sale: float | None) -> float | None:
-    if price is None or sale is None or price <= 0:
-        return None
-    return round(max(0.0, (1 - sale / price) * 100), 1)
-
-
-def _most_common(series) -> str:
-    values = [v for v in series if v]
-    return Counter(values).most_common(1)[0][0] if values else ""

@@ -23,6 +23,7 @@ from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, Produc
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, Image, Media,
                        Product, Trade, Video, frame)
 from lib.platforms.base import Platform, Token
+from lib.platforms.common import discount_pct, price_pair
 from lib.sanitize import image_sources, sanitize_html
 from lib.signing import tuya_sign, tuya_url
 
@@ -318,12 +319,8 @@ class _TuyaParser:
                 shared = sku_images.get(picture)
                 sku_images[picture] = [p for p in shared if p in pairs] if shared is not None \
                     else pairs
-            price = to_float(sku.get("original_price"))
-            sale = to_float(sku.get("sale_price"))
-            if sale is None:
-                sale = price
-            if price is None:
-                price = sale
+            price, sale = price_pair(to_float(sku.get("original_price")),
+                                     to_float(sku.get("sale_price")))
             if price is None:
                 self.warnings.append(f"SKU {row['sku_id']} has no price.")
             weight = to_float(sku.get("weight"))
@@ -331,7 +328,7 @@ class _TuyaParser:
             extra["weight"] |= bool(weight)
             extra["external_code"] |= bool(external)
             row.update({"price": price, "sale_price": sale,
-                        "discount_pct": _discount(price, sale), "currency": "",
+                        "discount_pct": discount_pct(price, sale), "currency": "",
                         "stock": to_int(sku.get("inventory")),
                         "image_url": pictures[0] if pictures else "",
                         "barcode": "", "ean": "",
@@ -429,8 +426,3 @@ class _TuyaParser:
             text += f", fee {fee:.2f}"
         return text
 
-
-def _discount(price: float | None, sale: float | None) -> float | None:
-    if price is None or sale is None or price <= 0:
-        return None
-    return round(max(0.0, (1 - sale / price) * 100), 1)
