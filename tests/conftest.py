@@ -1,6 +1,7 @@
 """Shared fixtures: the app's root, and a real `streamlit run` server with Chromium."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -73,10 +74,11 @@ def page_at(browser):
         context.close()
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
+@contextlib.contextmanager
+def running_app(log_path: Path | None = None):
+    """A real `streamlit run` of the app in demo mode on a free port; yields its URL and
+    ends exactly that process (SIGTERM, then SIGKILL) however the test ends."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE),
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -84,32 +86,41 @@ def streamlit_server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if not k.endswith(("_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_SECRET"))}
     env["EXPLORER_DEMO"] = "1"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"streamlit exited:\n{log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}/_stcore/health", timeout=1).text.strip() == "ok":
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"no health answer:\n{log_path.read_text()}")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(process.pid, signal.SIGKILL)
-                    process.wait(timeout=5)
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    output = (lambda: log_path.read_text()) if log_path else (lambda: "")
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited:\n{output()}")
+            try:
+                if httpx.get(f"{base_url}/_stcore/health", timeout=1).text.strip() == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no health answer:\n{output()}")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        if log_path:
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("streamlit") / "server.log") as base_url:
+        yield base_url
 
 
 def pytest_collection_modifyitems(items):

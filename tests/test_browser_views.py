@@ -7,19 +7,13 @@ go to artifacts/screenshots for a human to look at.
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from browser_util import decoded_images, screenshot, wait_for_app_run
-from conftest import APP_FILE, ROOT, _free_port
+from conftest import running_app
 
 BACKPACK_ID = "1005006789012345"
 QUERY = f"?platform=aliexpress&id={BACKPACK_ID}&country=US&currency=USD&language=en"
@@ -219,38 +213,8 @@ def test_bottle_not_rated_label_is_grey(streamlit_server, page_at):
 @pytest.fixture
 def fresh_server():
     """A `streamlit run` of its own, never visited before (the shared one may have been)."""
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE), "--server.headless",
-               "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-               "--server.runOnSave", "false"]
-    env = {k: v for k, v in os.environ.items()
-           if not k.endswith(("_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_SECRET"))}
-    env["EXPLORER_DEMO"] = "1"
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                               start_new_session=True, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 40
-        while True:
-            assert process.poll() is None, "streamlit exited"
-            try:
-                if httpx.get(f"{base_url}/_stcore/health", timeout=1).text.strip() == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "no health answer"
-            time.sleep(0.1)
+    with running_app() as base_url:
         yield base_url
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
 
 
 @pytest.mark.xfail(strict=True, reason=(

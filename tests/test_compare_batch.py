@@ -7,7 +7,7 @@ import pytest
 from apptest_util import run_app
 from lib import compare
 from lib.client import fetch_many
-from lib.errors import FetchError, ProductNotFound
+from lib.errors import ProductNotFound
 from lib.query import ProductQuery
 
 BACKPACK = "aliexpress:1005006789012345"
@@ -106,7 +106,7 @@ def test_compare_page_mixed_currencies_warns_and_asks_for_rates():
 def test_compare_page_adds_typed_products_to_the_url():
     at = run_app("pages/compare.py")
     assert any("Nothing to compare" in i.value for i in at.info)
-    at.text_area[0].input(f"1005006789012345\nbad-entry")
+    at.text_area[0].input("1005006789012345\nbad-entry")
     at.button(key="FormSubmitter:compare-add-Add to comparison").click().run()
     assert not at.exception
     shown = at.query_params["p"]

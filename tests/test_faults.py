@@ -15,10 +15,8 @@ test_ratelimit.py).
 """
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import json
-import random
 from typing import Any, Callable
 
 import httpx
