@@ -198,3 +198,26 @@ def test_non_json_bodies_are_bad_response(body, detail_start):
     assert "<html" not in error.user_message.lower()
     if detail_start != "empty body":
         assert error.raw is not None and len(error.raw) <= 2000
+
+
+def test_transient_top_service_error_is_retryable_and_plain():
+    from lib.errors import UpstreamError
+    from lib.platforms.envelopes import gateway_error
+
+    error = gateway_error({"error_response": {"code": 15, "msg": "Remote service error",
+                                              "sub_code": "isp.remote-service-timeout",
+                                              "sub_msg": "timeout"}})
+    assert type(error) is UpstreamError and error.retryable
+    assert "temporary problem" in error.user_message
+    not_found = gateway_error({"error_response": {"code": 15, "msg": "Remote service error",
+                                                  "sub_code": "isp.product.not.exist"}})
+    assert not getattr(not_found, "retryable", False)
+
+
+def test_long_ban_is_told_in_minutes():
+    from lib.platforms.envelopes import gateway_error
+
+    error = gateway_error({"error_response": {"code": 7, "msg": "App Call Limited",
+                                              "sub_msg": "This ban will last 599 more seconds"}})
+    assert error.retry_after == 600.0
+    assert "10 minutes" in error.user_message

@@ -51,7 +51,7 @@ def gateway_error(data: Any) -> FetchError | None:
     if codes & _RATE or "frequency" in message.lower():
         wait = ban_seconds(message) or ban_seconds(sub_message) or 1.0
         return RateLimited(f"The marketplace is limiting how often we may ask. Please wait "
-                           f"{wait:.0f} seconds and try again.", detail=detail, code=code,
+                           f"{_duration(wait)} and try again.", detail=detail, code=code,
                            retry_after=wait)
     if codes & _SIGNATURE:
         return AuthError("The marketplace rejected the request signature: the app secret "
@@ -78,7 +78,23 @@ def gateway_error(data: Any) -> FetchError | None:
                              "settings.", detail=detail, code=code)
         return InvalidQuery("The marketplace did not accept the request: a value is missing "
                             "or not valid for this API.", detail=detail, code=code)
+    if sub_code.startswith("isp.") and any(word in sub_code for word in _TRANSIENT):
+        # The router's own service hiccup (remote timeout, unavailable): worth a retry.
+        return UpstreamError("The marketplace had a temporary problem. Please try again in "
+                             "a minute.", detail=detail, code=code, retryable=True)
     return UpstreamError(detail=detail, code=code)
+
+
+_TRANSIENT = ("timeout", "unavailable", "service-error", "remote-service", "busy")
+
+
+def _duration(seconds: float) -> str:
+    """'2 seconds', '5 minutes', '2 hours' for a wait the user is asked to sit out."""
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.0f} hours"
 
 
 def business_error(code: Any, message: Any) -> FetchError | None:
