@@ -149,19 +149,31 @@ def product_picker() -> ProductQuery | None:
 
 
 def _demo_examples(sidebar, query: ProductQuery | None) -> None:
+    """One-click demo products: the current platform's as buttons, the others folded
+    away per platform so the sidebar stays short."""
     demo_products = [q for q in DEMO_PRODUCTS if is_demo(q.platform)]
     if not demo_products:
         return
+    current = query.platform if query else demo_products[0].platform
     sidebar.markdown("### Demo products")
-    for demo in demo_products:
-        is_current = query is not None and query.key == demo.key
-        if sidebar.button(demo_title(demo), key=f"demo-{demo.key}", width="stretch",
-                          disabled=is_current, help=f"{PLATFORMS[demo.platform].label}, "
-                                                    f"product {demo.product_id}"):
-            base = query or demo
-            set_query(ProductQuery(demo.platform, demo.product_id, base.country,
-                                   base.currency, base.language))
-            st.rerun()
+    for demo in [d for d in demo_products if d.platform == current]:
+        _demo_button(sidebar, demo, query)
+    others = [d for d in demo_products if d.platform != current]
+    if others:
+        with sidebar.expander("Other platforms' demo products"):
+            for demo in others:
+                _demo_button(st, demo, query)
+
+
+def _demo_button(container, demo: ProductQuery, query: ProductQuery | None) -> None:
+    is_current = query is not None and query.key == demo.key
+    if container.button(demo_title(demo), key=f"demo-{demo.key}", width="stretch",
+                        disabled=is_current, help=f"{PLATFORMS[demo.platform].label}, "
+                                                  f"product {demo.product_id}"):
+        base = query or demo
+        set_query(ProductQuery(demo.platform, demo.product_id, base.country, base.currency,
+                               base.language))
+        st.rerun()
 
 
 def _mode_note(sidebar, query: ProductQuery | None) -> None:

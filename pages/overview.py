@@ -47,6 +47,11 @@ if highlights:
     st.subheader("What stands out", anchor=False)
     st.markdown("\n".join(f"- {line}" for line in highlights))
 
+if product.description_html:
+    with st.expander("Seller's description"):
+        # Already through the allow-list sanitiser (lib/sanitize.py) when parsed.
+        st.html(product.description_html)
+
 ui.warnings_box(product)
 left, right = st.columns([1, 3])
 with left:

@@ -77,3 +77,23 @@ def test_sidebar_form_rejects_bad_input_with_message():
     at.sidebar.button[0].click().run()
     assert not at.exception
     assert any("not supported" in e.value for e in at.sidebar.error)
+
+
+def test_overview_shows_the_sanitised_seller_description():
+    at = run_app(platform="aliexpress", id="1005006789012345")
+    assert not at.exception
+    (expander,) = [e for e in at.expander if e.label == "Seller's description"]
+    html = expander.get("html")[0].proto.body
+    assert "lightweight hiking backpack" in html
+    assert "<script" not in html.lower() and "onerror" not in html.lower()
+
+
+def test_other_platforms_demo_products_open_from_the_folded_list():
+    at = run_app(platform="aliexpress", id="1005006789012345")
+    (folded,) = [e for e in at.sidebar.expander if e.label == "Other platforms' demo products"]
+    labels = [b.label for b in folded.button]
+    assert "Custom-logo stoneware mug (Alibaba.com)" in labels
+    assert "Trail 40L hiking backpack" not in labels          # current platform: above
+    folded.button(key="demo-alibaba:AAHq3mZ8Kx2WvN7p-Tb4sL9e").click().run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("Custom Logo Stoneware Coffee Mug")
