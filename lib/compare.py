@@ -23,6 +23,10 @@ class RefProblem:
     text: str
     message: str
 
+    def __str__(self) -> str:
+        """The message, naming the entry unless the message already quotes it."""
+        return self.message if self.text in self.message else f"“{self.text}”: {self.message}"
+
 
 def parse_refs(text: str, platform: str | None = None, **locale: str
                ) -> tuple[list[ProductQuery], list[RefProblem]]:

@@ -49,7 +49,7 @@ if len(queries) > MAX_ITEMS:
     st.warning(f"Only the first {MAX_ITEMS} of {len(queries)} products are fetched.")
     queries = queries[:MAX_ITEMS]
 for problem in problems[:20]:
-    st.warning(f"“{problem.text}”: {problem.message}")
+    st.warning(str(problem))
 if len(problems) > 20:
     st.warning(f"… and {len(problems) - 20} more entries that are not product ids or links.")
 

@@ -44,7 +44,7 @@ if queries and buttons[2].button("Clear the list", icon=":material/delete:"):
     st.rerun()
 
 for problem in problems:
-    st.warning(f"“{problem.text}”: {problem.message}")
+    st.warning(str(problem))
 if not queries:
     st.info("Nothing to compare yet: add two or more products above.", icon=":material/info:")
     st.stop()

@@ -127,3 +127,10 @@ def test_batch_page_fetches_reports_and_lists_failures():
     assert failures["id"].tolist() == ["1005000000000001"]
     assert results["id"].tolist() == ["1005006789012345", "1005004321098765"]
     assert results["Variants"].tolist() == [45, 24]
+
+
+def test_problem_text_is_named_once():
+    _, problems = compare.parse_refs("banana https://www.amazon.com/dp/B0C1234567")
+    banana, amazon = problems
+    assert str(banana).count("banana") == 1
+    assert str(amazon).startswith("“https://www.amazon.com/dp/B0C1234567”: ")
