@@ -24,6 +24,8 @@ from lib.sanitize import image_sources, sanitize_html
 METHOD = "aliexpress.ds.product.get"
 RESPONSE_KEY = "aliexpress_ds_product_get_response"
 SHIPS_FROM_PROPERTY_ID = "200007763"
+_PROPERTY_FIELDS = ("sku_property_id", "sku_property_name", "property_value_id",
+                    "sku_property_value", "property_value_definition_name", "sku_image")
 DSR_LABELS = {
     "item_as_described_rating": "Item as described",
     "communication_rating": "Communication",
@@ -105,11 +107,13 @@ class _DsParser:
         self.warnings: list[str] = []
         self.property_ids: dict[str, str] = {}          # column name -> property id
         self.column_cache: dict[tuple, str] = {}
+        self.facts_cache: dict[tuple, tuple[str, str, str, str, str]] = {}
 
     def product(self) -> Product:
         product_id = self._product_id()
         skus, tiers, sku_images = self._skus()
-        currency = most_common(skus["currency"]) or to_text(self.base.get("currency_code"))
+        currency = most_common(skus["currency"].tolist()) or \
+            to_text(self.base.get("currency_code"))
         description = sanitize_html(to_text(self.base.get("detail"))
                                     or _mobile_detail_html(self.base.get("mobile_detail")))
         product = Product(
@@ -182,15 +186,10 @@ class _DsParser:
             for prop in as_list(sku.get("ae_sku_property_dtos")):
                 if not isinstance(prop, dict):
                     continue
-                column = self._property_column(prop)
-                pid_vid = f"{to_text(prop.get('sku_property_id'))}:" \
-                          f"{to_text(prop.get('property_value_id'))}"
-                system = to_text(prop.get("sku_property_value"))
-                value = (to_text(prop.get("property_value_definition_name"))
-                         or labels.get(pid_vid) or system or pid_vid)
+                column, pid_vid, system, custom, prop_image = self._property_facts(prop)
+                value = custom or labels.get(pid_vid) or system or pid_vid
                 row[column] = value
                 system_values.setdefault(column, []).append((index, system))
-                prop_image = safe_url(prop.get("sku_image"))
                 if prop_image:
                     image = image or prop_image
                     sku_images.setdefault((column, value), prop_image)
@@ -220,14 +219,35 @@ class _DsParser:
         skus = frame(rows, columns)
         for column, pairs in system_values.items():
             systems = dict(pairs)
-            series = skus.index.map(lambda i: systems.get(i, ""))
-            if any(s and s != v for s, v in zip(series, skus[column])):
-                skus[f"{column} (system value)"] = list(series)
+            series = [systems.get(i, "") for i in range(len(rows))]
+            if any(s and s != row.get(column) for s, row in zip(series, rows)):
+                skus[f"{column} (system value)"] = series
         tiers = frame(tier_rows, TIER_COLUMNS)
         if to_bool(self.result.get("has_whole_sale")) and tiers.empty:
             self.warnings.append("The product is marked as having wholesale prices, but "
                                  "no price tiers were sent.")
         return skus, tiers, sku_images
+
+    def _property_facts(self, prop: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+        """(column, "pid:vid", system value, custom label, image URL) of one SKU property.
+        The same few property values repeat on every SKU, so the work is done once per
+        distinct raw property."""
+        try:
+            key = tuple(prop.get(k) for k in _PROPERTY_FIELDS)
+            return self.facts_cache[key]
+        except KeyError:
+            pass
+        except TypeError:          # unhashable odd values: compute without the cache
+            key = None
+        facts = (self._property_column(prop),
+                 f"{to_text(prop.get('sku_property_id'))}:"
+                 f"{to_text(prop.get('property_value_id'))}",
+                 to_text(prop.get("sku_property_value")),
+                 to_text(prop.get("property_value_definition_name")),
+                 safe_url(prop.get("sku_image")))
+        if key is not None:
+            self.facts_cache[key] = facts
+        return facts
 
     def _property_column(self, prop: Mapping[str, Any]) -> str:
         key = (to_text(prop.get("sku_property_id")), to_text(prop.get("sku_property_name")))
