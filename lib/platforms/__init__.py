@@ -15,6 +15,9 @@ PLATFORM_MODULES = ("aliexpress_ds", "aliexpress_affiliate", "alibaba", "aliexpr
                     "tuya")
 _HERE = Path(__file__).parent
 
+__all__ = ["PLATFORMS", "Platform", "Token", "decode_payload", "parse_payload",
+           "platform_for_host"]
+
 PLATFORMS: dict[str, Platform] = {}
 for _name in PLATFORM_MODULES:
     if (_HERE / f"{_name}.py").is_file():

@@ -29,7 +29,7 @@ from lib.model import (ATTRIBUTE_COLUMNS, LEAD_TIME_COLUMNS, SKU_KEY_COLUMNS,
                        SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media, Product, Store,
                        Trade, frame)
 from lib.platforms.base import Platform
-from lib.platforms.envelopes import gateway_error
+from lib.platforms.envelopes import open_body
 from lib.platforms.top import top_request
 from lib.sanitize import image_sources, sanitize_html
 
@@ -169,14 +169,7 @@ def _product_of(data: Any) -> dict:
 
 def locate_product(data: Any) -> dict:
     """The `product` object of any known shape; raises for error envelopes."""
-    if not isinstance(data, dict):
-        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
-    error = gateway_error(data)
-    if error:
-        raise error
-    body = data.get(RESPONSE_KEY, data)
-    if not isinstance(body, dict):
-        raise BadResponse(detail=f"{RESPONSE_KEY} is not an object")
+    body = open_body(data, RESPONSE_KEY)
     product = body.get("product")
     if product is None and len(body) == 1:
         # A capture stored under its listing number: {"1601939651515": {"product": …}}

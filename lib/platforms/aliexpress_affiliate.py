@@ -28,7 +28,7 @@ from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, IOP_GATE
 from lib.platforms.base import Platform
 from lib.platforms.common import discount_pct
 from lib.platforms.top import TOP_SIGN_METHODS, top_request
-from lib.platforms.envelopes import business_error, gateway_error
+from lib.platforms.envelopes import business_error, open_body
 
 METHOD = "aliexpress.affiliate.productdetail.get"
 RESPONSE_KEY = "aliexpress_affiliate_productdetail_get_response"
@@ -183,14 +183,7 @@ def locate_products(data: Any) -> list[dict]:
         if len(products) != len(data) or not data:
             raise BadResponse(detail="a JSON list that is not a list of products")
         return products
-    if not isinstance(data, dict):
-        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
-    error = gateway_error(data)
-    if error:
-        raise error
-    body = data.get(RESPONSE_KEY, data)
-    if not isinstance(body, dict):
-        raise BadResponse(detail=f"{RESPONSE_KEY} is not an object")
+    body = open_body(data, RESPONSE_KEY)
     outcome = body.get("resp_result", body)
     if isinstance(outcome, list):                       # a flattened capture
         outcome = {"result": {"products": outcome}}

@@ -18,7 +18,7 @@ from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpre
 from lib.platforms.base import Platform
 from lib.platforms.common import (discount_pct, first_object, most_common,
                                    price_pair)
-from lib.platforms.envelopes import business_error, gateway_error
+from lib.platforms.envelopes import business_error, open_body
 from lib.sanitize import image_sources, sanitize_html
 
 METHOD = "aliexpress.ds.product.get"
@@ -75,14 +75,7 @@ PLATFORM = AliExpressDropshipping()
 
 def locate_result(data: Any) -> dict:
     """The `result` object, whichever of the known shapes `data` is; raises for errors."""
-    if not isinstance(data, dict):
-        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
-    error = gateway_error(data)
-    if error:
-        raise error
-    body = data.get(RESPONSE_KEY, data)
-    if not isinstance(body, dict):
-        raise BadResponse(detail=f"{RESPONSE_KEY} is not an object")
+    body = open_body(data, RESPONSE_KEY)
     error = business_error(body.get("rsp_code", body.get("code")), body.get("rsp_msg"))
     if error and "result" not in body:
         raise error

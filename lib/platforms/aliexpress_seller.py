@@ -33,7 +33,7 @@ from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpre
 from lib.platforms.base import Platform
 from lib.platforms.common import (discount_pct, first_object, most_common,
                                    price_pair)
-from lib.platforms.envelopes import gateway_error
+from lib.platforms.envelopes import open_body
 from lib.platforms.top import top_request
 from lib.sanitize import image_sources, sanitize_html
 
@@ -176,14 +176,7 @@ def _rename_keys(value: Any, mapping: Mapping[str, str]) -> Any:
 # --- locating the product ----------------------------------------------------------------
 def locate_result(data: Any) -> dict:
     """The product object, whichever shape `data` is; raises for error answers."""
-    if not isinstance(data, dict):
-        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
-    error = gateway_error(data)
-    if error:
-        raise error
-    body = next((data[k] for k in RESPONSE_KEYS if k in data), data)
-    if not isinstance(body, dict):
-        raise BadResponse(detail="the response wrapper is not an object")
+    body = open_body(data, RESPONSE_KEYS)
     result = body.get("result", body)
     if isinstance(result, list):
         result = result[0] if result else {}

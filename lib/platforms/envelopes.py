@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from lib.coerce import to_float, to_text
-from lib.errors import (AuthError, FetchError, NotAvailableInCountry, ProductNotFound,
-                        RateLimited, UpstreamError, InvalidQuery)
+from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery,
+                        NotAvailableInCountry, ProductNotFound, RateLimited, UpstreamError)
 
 _BAN_SECONDS = re.compile(r"ban will last (?:for )?(\d+(?:\.\d+)?)", re.IGNORECASE)
 
@@ -95,6 +95,21 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} minutes"
     return f"{seconds / 3600:.0f} hours"
+
+
+def open_body(data: Any, response_keys: tuple[str, ...] | str) -> dict:
+    """The body inside a gateway answer: raises the gateway's error envelope, refuses a
+    non-object, and unwraps `<api>_response` when present (captures may lack it)."""
+    keys = (response_keys,) if isinstance(response_keys, str) else response_keys
+    if not isinstance(data, dict):
+        raise BadResponse(detail=f"expected a JSON object, got {type(data).__name__}")
+    error = gateway_error(data)
+    if error:
+        raise error
+    body = next((data[key] for key in keys if key in data), data)
+    if not isinstance(body, dict):
+        raise BadResponse(detail=f"{' / '.join(keys)} is not an object")
+    return body
 
 
 def business_error(code: Any, message: Any) -> FetchError | None:
