@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test browser bench clean
+.PHONY: run test browser bench demo clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ browser:
 
 test: $(VENV)/.dev browser
 	$(PY) -m pytest -q
+
+# Regenerate the demo fixtures, pictures and clips (deterministic; tools/build_demo.py).
+demo: $(VENV)/.dev
+	$(PY) -m tools.build_demo
 
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks

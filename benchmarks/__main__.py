@@ -89,7 +89,7 @@ def bench_pages(sku_count: int = 500) -> None:
             session = time.perf_counter() - start
             start = time.perf_counter()
             if page != "overview":
-                at.switch_page(f"pages/{page}.py")
+                at.switch_page(f"views/{page}.py")
             at.run()
             first = time.perf_counter() - start
             start = time.perf_counter()

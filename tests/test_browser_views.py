@@ -33,10 +33,9 @@ SHOT_NAMES = {"": "overview", "sku-matrix": "sku-matrix", "price-tiers": "price-
 
 @pytest.fixture(scope="module", autouse=True)
 def _server_past_first_run(streamlit_server, browser):
-    """Streamlit runs the very first script run of a server process the Multipage-v1 way
-    (a `pages/` folder exists), which shows a "Page not found" dialog over a deep link;
-    that is tested on its own fresh server below. Here the shared server is opened once at
-    its root so that these tests do not depend on which browser test runs first."""
+    """The first visit of a server process by a deep link is tested on its own fresh
+    server below; here the shared server is opened once at its root so that these tests
+    do not depend on which browser test runs first."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(streamlit_server + "/")
@@ -217,14 +216,11 @@ def fresh_server():
         yield base_url
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Streamlit 1.67 treats an app with a `pages/` folder as a Multipage-v1 app until the "
-    "first st.navigation call of the server process: the first run resolves the URL path "
-    "among the folder's file names, does not find 'price-tiers' and sends page_not_found, "
-    "so the first visitor of a freshly started app who opens a share link gets a 'Page not "
-    "found ... Running the app's main page' dialog over the right page. Renaming the "
-    "folder (e.g. views/) avoids it but changes the pages/*.py contract in DESIGN.md"))
 def test_first_visit_by_deep_link_has_no_page_not_found(fresh_server, page_at):
+    """A `pages/` folder beside app.py switches Streamlit 1.67 to its legacy pages mode
+    until the first st.navigation call, and the first visitor of a deep link got "Page not
+    found". The views live in views/ for that reason; this opens a fresh server by a deep
+    link first."""
     page = page_at()
     page.goto(f"{fresh_server}/price-tiers{QUERY}")
     _expect_product(page, "price-tiers")

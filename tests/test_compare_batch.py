@@ -82,7 +82,7 @@ def test_batch_table_splits_results_and_failures():
 
 
 def test_compare_page_from_url_highlights_and_charts():
-    at = run_app("pages/compare.py", p=[BACKPACK, CASE, BOTTLE])
+    at = run_app("views/compare.py", p=[BACKPACK, CASE, BOTTLE])
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.loc["Variants"]) == ["45", "24", "1"]
@@ -93,7 +93,7 @@ def test_compare_page_from_url_highlights_and_charts():
 
 
 def test_compare_page_mixed_currencies_warns_and_asks_for_rates():
-    at = run_app("pages/compare.py", p=[BACKPACK, SCALE_EUR])
+    at = run_app("views/compare.py", p=[BACKPACK, SCALE_EUR])
     assert not at.exception
     assert any("different currencies" in w.value for w in at.warning)
     rate = at.number_input(key="rate-USD")
@@ -104,7 +104,7 @@ def test_compare_page_mixed_currencies_warns_and_asks_for_rates():
 
 
 def test_compare_page_adds_typed_products_to_the_url():
-    at = run_app("pages/compare.py")
+    at = run_app("views/compare.py")
     assert any("Nothing to compare" in i.value for i in at.info)
     at.text_area[0].input("1005006789012345\nbad-entry")
     at.button(key="FormSubmitter:compare-add-Add to comparison").click().run()
@@ -114,7 +114,7 @@ def test_compare_page_adds_typed_products_to_the_url():
 
 
 def test_batch_page_fetches_reports_and_lists_failures():
-    at = run_app("pages/batch.py")
+    at = run_app("views/batch.py")
     at.text_area[0].input("1005006789012345\n1005000000000001\naliexpress:1005004321098765\nxyz")
     at.run()
     assert any("xyz" in w.value for w in at.warning)

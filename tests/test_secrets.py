@@ -250,9 +250,10 @@ def open_app(product_id: str, page: str | None = None) -> AppTest:
     for name, value in {"platform": "aliexpress", "id": product_id, "country": "US",
                         "currency": "USD", "language": "en"}.items():
         at.query_params[name] = value
+    at.run()   # st.navigation registers the views' URL paths on the first run
     if page:
-        at.switch_page(f"pages/{page}.py")
-    at.run()
+        at.switch_page(f"views/{page}.py")
+        at.run()
     return at
 
 

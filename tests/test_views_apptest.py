@@ -31,7 +31,8 @@ def open_page(page: str, product_id: str) -> AppTest:
     for key, value in {"platform": "aliexpress", "id": product_id, "country": "US",
                        "currency": "USD", "language": "en"}.items():
         at.query_params[key] = value
-    at.switch_page(f"pages/{page}.py")
+    at.run()   # st.navigation registers the views' URL paths on the first run
+    at.switch_page(f"views/{page}.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

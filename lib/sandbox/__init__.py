@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from lib.query import ProductQuery
-from lib.sandbox.build_demo import DEMO_CATALOGUE
 from lib.sandbox.gateway import (DEMO_CREDENTIALS, SandboxGateway, SandboxTransport,
                                  catalogue, fixture_ids, load_fixture)
 
-# The AliExpress demo products come from build_demo.py; other platforms list theirs in
-# fixtures/<platform>/catalogue.json.
-_CATALOGUE = list(DEMO_CATALOGUE) + [
-    {"platform": platform, **entry} for platform in DEMO_CREDENTIALS
-    if platform != "aliexpress" for entry in catalogue(platform)]
+# Every platform lists its demo products in fixtures/<platform>/catalogue.json (data;
+# the AliExpress one is written by tools/build_demo.py with its fixtures).
+_CATALOGUE = [{"platform": platform, **entry} for platform in DEMO_CREDENTIALS
+              for entry in catalogue(platform)]
 
 
 def _demo_products() -> list[ProductQuery]:

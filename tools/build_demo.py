@@ -2,7 +2,7 @@
 
 Run from the project root::
 
-    python -m lib.sandbox.build_demo
+    python -m tools.build_demo      (or: make demo)
 
 It writes
 
@@ -63,8 +63,8 @@ DEMO_CATALOGUE: list[dict[str, str]] = [
     },
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / PLATFORM
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_DIR = ROOT / "lib" / "sandbox" / "fixtures" / PLATFORM
 IMAGE_DIR = ROOT / "static" / "demo"
 URL_PREFIX = "/app/static/demo/"
 IMAGE_SIZE = 480
@@ -882,6 +882,12 @@ def write_fixtures() -> list[Path]:
         text = json.dumps(response, indent=1, ensure_ascii=False) + "\n"
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
+    # The runtime reads every platform's demo catalogue from data, this one included.
+    catalogue = [{k: v for k, v in entry.items() if k != "platform"} for entry in DEMO_CATALOGUE]
+    path = FIXTURE_DIR / "catalogue.json"
+    path.write_text(json.dumps(catalogue, indent=1, ensure_ascii=False) + "\n", encoding="utf-8",
+                    newline="\n")
+    written.append(path)
     return written
 
 
@@ -890,6 +896,8 @@ def main() -> None:
     fixtures = write_fixtures()
     total = sum(p.stat().st_size for p in images)
     for path in fixtures:
+        if path.name == "catalogue.json":
+            continue
         data = json.loads(path.read_text(encoding="utf-8"))
         skus = data["aliexpress_ds_product_get_response"]["result"][
             "ae_item_sku_info_dtos"]["ae_item_sku_info_d_t_o"]
