@@ -21,6 +21,44 @@ METRICS = {
 MISSING, SOLD_OUT, AVAILABLE = "no such variant", "out of stock", "available"
 
 
+# --- stock: unknown is unknown ----------------------------------------------------------
+@dataclass(frozen=True)
+class StockFacts:
+    """What is known about the stock of a set of variants. A variant whose stock the
+    platform did not send counts as unknown: never as in stock, never as 0."""
+    variants: int
+    known: int                    # variants with a stock figure
+    sold_out: int                 # known and <= 0
+    in_stock: int                 # known and > 0
+    units: int | None             # total units over the known ones (None if none known)
+
+    @property
+    def unknown(self) -> int:
+        return self.variants - self.known
+
+    def describe(self) -> str:
+        """'6 of 45 variants out of stock' / 'stock known for 30 of 45 variants: 2 out of
+        stock' / 'stock not sent for any of the 3 variants'."""
+        if self.variants == 0:
+            return "no variants"
+        if self.known == 0:
+            return (f"stock not sent for the variant" if self.variants == 1 else
+                    f"stock not sent for any of the {self.variants} variants")
+        counted = f"{self.sold_out} out of stock"
+        if self.unknown:
+            return f"stock known for {self.known} of {self.variants} variants: {counted}"
+        return f"{self.sold_out} of {self.variants} variants out of stock"
+
+
+def stock_facts(skus: pd.DataFrame) -> StockFacts:
+    stock = pd.to_numeric(skus["stock"], errors="coerce") if "stock" in skus else \
+        pd.Series([], dtype="Float64")
+    known = stock.dropna()
+    return StockFacts(variants=len(skus), known=len(known), sold_out=int((known <= 0).sum()),
+                      in_stock=int((known > 0).sum()),
+                      units=int(known.clip(lower=0).sum()) if len(known) else None)
+
+
 # --- SKU matrix ------------------------------------------------------------------------
 def default_axes(product: Product) -> tuple[str | None, str | None]:
     """Row and column properties: the two with most distinct values."""

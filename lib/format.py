@@ -10,6 +10,20 @@ def _missing(value: object) -> bool:
         str(value) in {"<NA>", "nan"}
 
 
+NO_CURRENCY = "currency not stated"
+
+
+def currency_label(currency: str | None) -> str:
+    """The currency as shown: its code, or "currency not stated" (never empty brackets)."""
+    return (currency or "").strip() or NO_CURRENCY
+
+
+def with_unit(label: str, currency: str | None) -> str:
+    """A column or metric label with its currency: 'Sale price (USD)', or
+    'Sale price (currency not stated)' when the platform did not say."""
+    return f"{label} ({currency_label(currency)})"
+
+
 def money(value: float | None, currency: str = "") -> str:
     if _missing(value):
         return "—"
