@@ -20,12 +20,19 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# Debian's Chromium for the real-browser tests (never a downloaded browser build).
+# System packages the tests use: Debian's Chromium for the real-browser tests (never a
+# downloaded browser build) and LibreOffice Calc for the spreadsheet round trip of the
+# CSV exports. Installed when missing and running as root with apt; else those tests skip
+# (in CI, CI=true, they fail instead).
 browser:
-	@command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || \
-	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	    else echo "Chromium missing: browser tests will be skipped (apt-get install chromium)"; fi; }
+	@missing=""; \
+	  { command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ]; } || missing="$$missing chromium"; \
+	  { command -v libreoffice >/dev/null 2>&1 || command -v soffice >/dev/null 2>&1; } || missing="$$missing libreoffice-calc-nogui"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    else echo "Missing:$$missing (apt-get install$$missing): those tests will be skipped"; fi; \
+	  fi
 
 test: $(VENV)/.dev browser
 	$(PY) -m pytest -q

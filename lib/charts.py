@@ -1,13 +1,53 @@
-"""Pure Altair chart builders: DataFrame in, chart out (unit-tested on their spec)."""
+"""Pure Altair chart builders: DataFrame in, chart out (unit-tested on their spec).
+
+Every encoding reads an internal column name (row, col, value, label, ...) and carries
+the display name as its title: Vega-Lite reads a dot in a field name as nesting and a
+bracket as indexing, so a property called "Capacity (U.S. gal.)" used as a field would
+draw nothing ("undefined"). `safe_field` escapes a name for the rare case a builder
+must use one as given.
+"""
 from __future__ import annotations
+
+import re
 
 import altair as alt
 import pandas as pd
 
-from lib.analysis import AVAILABLE, MISSING, SOLD_OUT
+from lib.analysis import AVAILABLE, MISSING, SOLD_OUT, STOCK_UNKNOWN
 
 RATING_DOMAIN = (0, 5)
-STATUS_COLOURS = {SOLD_OUT: "#9aa0a6", MISSING: "#ffffff"}
+NOT_SENT = "value not sent"          # a variant exists but the metric was not sent
+STATUS_COLOURS = {SOLD_OUT: "#9aa0a6", MISSING: "#ffffff", STOCK_UNKNOWN: "#e9ecef",
+                  NOT_SENT: "#f1f3f5"}
+BAR_COLOURS = {AVAILABLE: "#e8590c", SOLD_OUT: STATUS_COLOURS[SOLD_OUT],
+               STOCK_UNKNOWN: "#f4b183"}
+
+
+def safe_field(name: str) -> str:
+    """A column name as a Vega-Lite field string: dots, brackets and backslashes
+    escaped so the name is read whole."""
+    return re.sub(r"([\\.\[\]])", r"\\\1", str(name))
+
+
+def _shade(status: str, value: object) -> str:
+    """Which layer draws a heatmap cell: 'value' (on the colour scale), else the legend
+    entry it is drawn with. A cell whose stock was not sent still shows its price."""
+    if status == MISSING or status == SOLD_OUT:
+        return status
+    if pd.isna(value):
+        return STOCK_UNKNOWN if status == STOCK_UNKNOWN else NOT_SENT
+    return "value"
+
+
+def _cell_label(status: str, value: object, value_format: str) -> str:
+    if status == MISSING:
+        return "—"
+    text = "" if pd.isna(value) else format(value, value_format)
+    if status == SOLD_OUT:
+        return f"{text}\nsold out".strip()
+    if status == STOCK_UNKNOWN:
+        return f"{text}\nstock not sent" if text else "not sent"
+    return text or "—"
 
 
 def sku_heatmap(cells: pd.DataFrame, *, row: str, col: str, metric_label: str,
@@ -15,15 +55,16 @@ def sku_heatmap(cells: pd.DataFrame, *, row: str, col: str, metric_label: str,
     """Heatmap of a metric by two variant properties, the value written in each cell.
 
     Out-of-stock cells are grey with "sold out" written in, combinations that do not
-    exist are white with "—": neither is drawn as a zero on the colour scale."""
+    exist are white with "—": neither is drawn as a zero on the colour scale. A cell
+    whose stock was not sent keeps its price colour and says "stock not sent". The
+    legend lists only the kinds of cell the chart has."""
     data = cells.copy()
-    data["label"] = data["value"].map(lambda v: "" if pd.isna(v) else format(v, value_format))
-    data.loc[data["status"] == SOLD_OUT, "label"] = data.loc[
-        data["status"] == SOLD_OUT, "label"].map(lambda t: f"{t}\nsold out".strip())
-    data.loc[data["status"] == MISSING, "label"] = "—"
+    data["shade"] = [_shade(s, v) for s, v in zip(data["status"], data["value"])]
+    data["label"] = [_cell_label(s, v, value_format)
+                     for s, v in zip(data["status"], data["value"])]
     rows = list(dict.fromkeys(data["row"]))
     cols = list(dict.fromkeys(data["col"]))
-    present = [k for k in STATUS_COLOURS if (data["status"] == k).any()]
+    present = [k for k in STATUS_COLOURS if (data["shade"] == k).any()]
     # Short labels (sizes) stay level; long ones (phone models) are slanted to fit.
     angle = 0 if max((len(str(c)) for c in cols), default=0) <= 8 else -40
     x = alt.X("col:N", title=col, sort=cols, axis=alt.Axis(labelAngle=angle, labelLimit=160,
@@ -32,47 +73,60 @@ def sku_heatmap(cells: pd.DataFrame, *, row: str, col: str, metric_label: str,
     tooltip = [alt.Tooltip("row:N", title=row), alt.Tooltip("col:N", title=col),
                alt.Tooltip("value:Q", title=metric_label, format=value_format),
                alt.Tooltip("skus:Q", title="SKUs"), alt.Tooltip("in_stock:Q", title="in stock"),
+               alt.Tooltip("stock_known:Q", title="stock known for"),
                alt.Tooltip("status:N", title="status")]
     # Dark cells (the top of the scale) get white text so the value stays readable.
-    values = data.loc[data["status"] == AVAILABLE, "value"].dropna()
+    values = data.loc[data["shade"] == "value", "value"].dropna()
     threshold = values.min() + 0.6 * (values.max() - values.min()) if len(values) else 0
-    data["ink"] = [("#ffffff" if status == AVAILABLE and pd.notna(v) and len(values) > 1
-                    and v > threshold else "#1f2329" if status == AVAILABLE else "#3c4043")
-                   for v, status in zip(data["value"], data["status"])]
+    data["ink"] = [("#ffffff" if shade == "value" and len(values) > 1 and v > threshold
+                    else "#1f2329" if shade == "value" else "#3c4043")
+                   for v, shade in zip(data["value"], data["shade"])]
     base = alt.Chart(data)
-    valued = base.transform_filter(alt.datum.status == AVAILABLE).mark_rect(
+    layers = [base.transform_filter(alt.datum.shade == "value").mark_rect(
         stroke="white", strokeWidth=1).encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("value:Q", title=metric_label,
                         scale=alt.Scale(scheme="yellowgreenblue", zero=False),
-                        legend=alt.Legend(orient="right")))
-    others = base.transform_filter(alt.datum.status != AVAILABLE).mark_rect(
-        stroke="#d0d4d9", strokeWidth=1, strokeDash=[3, 2]).encode(
-        x=x, y=y, tooltip=tooltip,
-        color=alt.Color("status:N", title="", legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=present or list(STATUS_COLOURS),
-                                        range=[STATUS_COLOURS[k] for k in
-                                               (present or list(STATUS_COLOURS))])))
-    text = base.mark_text(fontSize=11, lineBreak="\n").encode(
-        x=x, y=y, text="label:N", color=alt.Color("ink:N", scale=None))
+                        legend=alt.Legend(orient="right")))]
+    if present:      # no legend entry for a kind of cell the chart does not have
+        layers.append(base.transform_filter(alt.datum.shade != "value").mark_rect(
+            stroke="#d0d4d9", strokeWidth=1, strokeDash=[3, 2]).encode(
+            x=x, y=y, tooltip=tooltip,
+            color=alt.Color("shade:N", title="", legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(domain=present,
+                                            range=[STATUS_COLOURS[k] for k in present]))))
+    layers.append(base.mark_text(fontSize=11, lineBreak="\n").encode(
+        x=x, y=y, text="label:N", color=alt.Color("ink:N", scale=None)))
     # A fixed step per row keeps cells readable however many rows there are.
-    return alt.layer(valued, others, text).resolve_scale(color="independent").properties(
+    return alt.layer(*layers).resolve_scale(color="independent").properties(
         height=alt.Step(38), width="container")
 
 
-def value_bars(frame: pd.DataFrame, *, prop: str, metric: str, metric_label: str) -> alt.Chart:
-    """One variant property: a bar per value (out-of-stock values greyed)."""
-    data = frame[[prop, metric, "stock"]].copy()
-    data["status"] = data["stock"].fillna(1).map(lambda s: SOLD_OUT if s <= 0 else AVAILABLE)
-    order = list(dict.fromkeys(data[prop]))
+def value_bars(frame: pd.DataFrame, *, prop: str, metric: str, metric_label: str,
+               value_format: str = ",.2f") -> alt.Chart:
+    """One variant property: a bar per value, coloured by stock (out of stock grey,
+    stock not sent pale: never drawn as in stock). Internal column names (`label`,
+    `value`) with the property's name as the title, so any name draws."""
+    from lib.analysis import stock_status
+
+    data = pd.DataFrame({
+        "label": frame[prop].map(lambda v: "—" if pd.isna(v) else str(v)).tolist(),
+        "value": pd.to_numeric(frame[metric], errors="coerce").tolist(),
+        "stock": pd.to_numeric(frame["stock"], errors="coerce").tolist(),
+        "status": [stock_status(s) for s in frame["stock"]]})
+    data["text"] = [("—" if pd.isna(v) else format(v, value_format)) for v in data["value"]]
+    order = list(dict.fromkeys(data["label"]))
+    present = [k for k in BAR_COLOURS if (data["status"] == k).any()]
     bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{metric}:Q", title=metric_label),
-        y=alt.Y(f"{prop}:N", title=prop, sort=order),
+        x=alt.X("value:Q", title=metric_label),
+        y=alt.Y("label:N", title=prop, sort=order),
         color=alt.Color("status:N", title="", scale=alt.Scale(
-            domain=[AVAILABLE, SOLD_OUT], range=["#e8590c", STATUS_COLOURS[SOLD_OUT]])),
-        tooltip=[f"{prop}:N", alt.Tooltip(f"{metric}:Q", format=",.2f"), "stock:Q"])
+            domain=present, range=[BAR_COLOURS[k] for k in present])),
+        tooltip=[alt.Tooltip("label:N", title=prop),
+                 alt.Tooltip("value:Q", title=metric_label, format=value_format),
+                 alt.Tooltip("stock:Q", title="Stock"), alt.Tooltip("status:N", title="status")])
     labels = bars.mark_text(align="left", dx=4).encode(
-        text=alt.Text(f"{metric}:Q", format=",.2f"), color=alt.value("#1f2329"))
+        text=alt.Text("text:N"), color=alt.value("#1f2329"))
     return (bars + labels).properties(height=alt.Step(30), width="container")
 
 
@@ -135,3 +189,35 @@ def ratings_by_product(ratings: pd.DataFrame) -> alt.Chart:
                                                                          columns=1)),
         tooltip=["product:N", "rating:N", alt.Tooltip("score:Q", format=".1f")],
     ).properties(height=alt.Step(14), width="container")
+
+
+def compare_price_steps(points: pd.DataFrame, *, currency: str, axis: str = "linear",
+                        series_title: str = "Product (cheapest variant)") -> alt.Chart:
+    """Compare: unit price against quantity, one step line per product, all in ONE
+    currency. axis: "linear", "log" (one dear product does not flatten the rest) or
+    "independent" (a panel per product, each with its own price scale). The legend goes
+    below the plot, uncut, however many products there are."""
+    price_title = f"Unit price ({currency})"
+    y_scale = alt.Scale(type="log") if axis == "log" else alt.Scale(zero=False)
+    count = points["series"].nunique() if len(points) else 0
+    base = alt.Chart(points).mark_line(interpolate="step-after", point=True, strokeWidth=2)
+    encoding = dict(
+        x=alt.X("quantity:Q", title="Order quantity (units) — log scale",
+                scale=alt.Scale(type="log"), axis=alt.Axis(format=",d", tickMinStep=1)),
+        y=alt.Y("unit_price:Q", title=f"Unit price ({currency}{', log' if axis == 'log' else ''})",
+                scale=y_scale, axis=alt.Axis(format=",.2f")),
+        tooltip=[alt.Tooltip("series:N", title=series_title), "quantity:Q",
+                 alt.Tooltip("unit_price:Q", title=price_title, format=",.2f")])
+    if axis == "independent":
+        return base.encode(**encoding, color=alt.Color("series:N", legend=None)).properties(
+            height=160, width=300).facet(
+            facet=alt.Facet("series:N", title=None, header=alt.Header(labelLimit=300)),
+            columns=2).resolve_scale(y="independent")
+    # One label per line (two columns of long product names run off the right edge).
+    legend = alt.Legend(orient="bottom", direction="vertical", columns=1, labelLimit=0,
+                        title=series_title)
+    # Streamlit fits the whole chart, legend included, into the height: grow it with the
+    # legend's lines so the plot keeps about 300 px.
+    colours = alt.Scale(scheme="tableau20") if count > 10 else alt.Undefined  # no repeats
+    return base.encode(**encoding, color=alt.Color("series:N", legend=legend, scale=colours)
+                       ).properties(height=320 + 30 * count + 60, width="container")

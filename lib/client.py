@@ -11,7 +11,8 @@ Reliability, in one place:
   answers and rate-limit answers are tried again with exponential back-off and jitter,
   or after the wait the gateway asks for (Retry-After, "this ban will last N seconds"),
   within a bounded number of tries and a bounded total time on the injected clock;
-  signature, token, permission, not-found and bad-parameter errors never are;
+  signature, token, permission, not-found and bad-parameter errors never are, also when
+  a 429 or 5xx answer's body names one of them (the gateway's own error wins);
 - answers are screened before parsing: size cap, status, empty or cut-off body, wrong
   content type; whatever cannot be read becomes BadResponse with the raw body (cut to
   RAW_KEEP_CHARS) on `.raw`;
@@ -372,7 +373,7 @@ class _Batch:
         request = platform.token_request(creds, timestamp_ms=int(now * 1000),
                                          refresh_token=refresh)
         response, body = await self._send(http, request, " (token)")
-        _screen(response, body, self.clock())
+        _screen_stated(platform, response, body, self.clock())
         try:
             token = platform.parse_token(decode_payload(body))
         except FetchError as exc:
@@ -397,6 +398,8 @@ class _Batch:
         """No secret may travel in an error's text."""
         secrets = creds.secret_values() + list(extra)
         error.user_message = scrub(error.user_message, secrets)
+        error.gateway_message = scrub(error.gateway_message, secrets)   # the gateway's words
+        error.hint = scrub(error.hint, secrets)
         error.detail = scrub(error.detail, secrets)
         if isinstance(error.raw, str):
             error.raw = scrub(error.raw, secrets)
@@ -430,7 +433,8 @@ class _Batch:
         response, body = await self._send(http, request)
         now = self.clock()
         # Parse off the event loop, so a big payload does not delay other calls' timers.
-        return await asyncio.to_thread(_to_product, platform.key, query, response, body, now)
+        product = await asyncio.to_thread(_to_product, platform.key, query, response, body, now)
+        return platform.apply_settings(product, creds)    # e.g. the Tuya mall currency
 
 
 def _log_request(request: httpx.Request) -> None:
@@ -502,10 +506,36 @@ def _screen(response: httpx.Response, body: bytes, now: float) -> None:
                           detail=f"wrong content type {ctype}", raw=_raw_text(body))
 
 
+def _screen_stated(platform, response: httpx.Response, body: bytes, now: float) -> None:
+    """_screen, but a 429 or 5xx answer whose body states a gateway error is named by
+    it: a final cause (token, permission, not found...) is raised as such and never
+    retried; a transient one keeps the HTTP error's retry, with the gateway's words.
+    (Other 4xx answers go on to the parser, which reads their envelope.)"""
+    stated = None
+    if response.status_code == 429 or response.status_code >= 500:
+        try:
+            stated = platform.error_in(decode_payload(body))
+        except FetchError:
+            stated = None                       # not JSON: the status says it all
+    if stated is not None and not stated.retryable and type(stated) is not UpstreamError:
+        stated.raw = _raw_text(body)
+        raise stated
+    try:
+        _screen(response, body, now)
+    except FetchError as exc:
+        if stated is not None:
+            exc.code = exc.code or stated.code
+            exc.gateway_message = exc.gateway_message or stated.gateway_message
+            exc.hint = exc.hint or stated.hint
+            if exc.retry_after is None:
+                exc.retry_after = stated.retry_after
+        raise
+
+
 def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
                 body: bytes, now: float | None = None) -> Product:
     status = response.status_code
-    _screen(response, body, time.time() if now is None else now)
+    _screen_stated(PLATFORMS[platform], response, body, time.time() if now is None else now)
     try:
         return parse_payload(platform, body, query)
     except BadResponse as exc:

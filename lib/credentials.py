@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any, Iterator
 
 ALL_KEYS = ("app_key", "app_secret", "access_token", "tracking_id", "client_id",
-            "client_secret", "endpoint", "sign_method", "method", "mall_code")
-# method: which legacy API the AliExpress seller platform calls; mall_code: the Tuya mall.
-NOT_SECRET = {"endpoint", "sign_method", "tracking_id", "method", "mall_code"}
+            "client_secret", "endpoint", "sign_method", "method", "mall_code", "currency")
+# method: which legacy API the AliExpress seller platform calls; mall_code: the Tuya mall;
+# currency: the Tuya mall's currency (its API does not send one).
+NOT_SECRET = {"endpoint", "sign_method", "tracking_id", "method", "mall_code", "currency"}
 
 
 class Credentials(Mapping):

@@ -1,20 +1,35 @@
-"""Downloads: each normalised table as CSV, and one Excel workbook per product."""
+"""Downloads: each table as CSV and Excel, and one Excel workbook per product.
+
+Tables inside the app keep the column contract (`sale_price`, `sku_id`); a download is
+for people, so `readable()` gives it human headers ("Sale price (USD)", "SKU id").
+
+Ids are text. Product and SKU ids have 16-17 digits, more than the 15 significant
+digits a spreadsheet keeps, so a spreadsheet that reads them as numbers shows
+1.00501E+15 and saves 1005006789012350. In the workbook they are text cells. In a CSV
+they carry a leading tab (see `_csv_cell`).
+"""
 from __future__ import annotations
 
 import io
+import math
 import re
+from datetime import datetime, timezone
 
 import pandas as pd
 
+from lib import analysis
+from lib import format as fmt
 from lib.model import Product
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def media_table(product: Product) -> pd.DataFrame:
-    rows = [{"kind": i.kind, "label": i.label, "url": i.url, "poster": ""}
+    rows = [{"kind": i.kind, "label": i.label, "url": i.url, "poster": "", "note": ""}
             for i in product.media.images]
-    rows += [{"kind": "video", "label": v.label, "url": v.url, "poster": v.poster}
-             for v in product.media.videos]
-    return pd.DataFrame(rows, columns=["kind", "label", "url", "poster"])
+    rows += [{"kind": "video", "label": v.label, "url": v.url, "poster": v.poster,
+              "note": getattr(v, "note", "")} for v in product.media.videos]
+    return pd.DataFrame(rows, columns=["kind", "label", "url", "poster", "note"])
 
 
 def store_table(product: Product) -> pd.DataFrame:
@@ -32,29 +47,226 @@ def store_table(product: Product) -> pd.DataFrame:
 
 
 def tables(product: Product) -> dict[str, pd.DataFrame]:
-    """Every table of a product, by sheet name, empty ones included."""
+    """Every table of a product, by name, empty ones included (contract columns)."""
     return {"skus": product.skus, "tiers": product.tiers, "lead_times": product.lead_times,
             "country_prices": product.country_prices, "attributes": product.attributes,
             "media": media_table(product), "store": store_table(product)}
 
 
+SHEET_TITLES = {"skus": "SKUs", "tiers": "Price tiers", "lead_times": "Lead times",
+                "country_prices": "Country prices", "attributes": "Attributes",
+                "media": "Media", "store": "Store"}
+
+
+# --- human headers ----------------------------------------------------------------------
+_LABELS = {
+    "sku_id": "SKU id", "sku_attr": "Variant key", "discount_pct": "Discount %",
+    "currency": "Currency", "stock": "Stock", "image_url": "Image link", "barcode": "Barcode",
+    "ean": "EAN", "min_qty": "From (units)", "max_qty": "To (units)", "discount": "Discount %",
+    "source": "Source", "days": "Lead time (days)", "country": "Country", "rule": "Rule",
+    "name": "Name", "value": "Value", "unit": "Unit", "kind": "Kind", "label": "Label",
+    "url": "Link", "poster": "Poster", "note": "Note", "field": "Field",
+    "sku_code": "SKU code", "external_code": "External code", "weight": "Weight",
+}
+_MONEY = {"price": "Original price", "sale_price": "Sale price", "unit_price": "Unit price",
+          "app price": "App-only price"}
+# Columns that hold identifiers (contract and human names): always text, never numbers.
+ID_COLUMNS = {"sku_id", "sku_attr", "barcode", "ean", "id", "product_id", "store_id",
+              "SKU id", "Variant key", "Barcode", "EAN", "Product id", "Store id"}
+
+
+def table_currency(frame: pd.DataFrame, fallback: str = "") -> str | None:
+    """The one currency of a table's prices; None when its rows mix currencies."""
+    if "currency" not in frame:
+        return fallback
+    sent = {str(c).strip() for c in frame["currency"].dropna() if str(c).strip()}
+    if len(sent) > 1:
+        return None
+    return sent.pop() if sent else fallback
+
+
+def _header(column: str, columns: list[str], currency: str | None) -> str:
+    if column in _MONEY:
+        label = "Price" if column == "price" and "country" in columns else _MONEY[column]
+        return f"{label} (see Currency)" if currency is None else fmt.with_unit(label, currency)
+    if column == "max_qty" and "days" in columns:
+        return "Up to (units)"                          # lead times: up to this order size
+    if column in _LABELS:
+        return _LABELS[column]
+    # Platform extras ("price (CNY)", "stock by warehouse") read as sentences; variant
+    # property names ("Ships From") are the seller's own and stay as they are.
+    return column[:1].upper() + column[1:] if column[:1].islower() else column
+
+
+def readable(frame: pd.DataFrame, currency: str = "") -> pd.DataFrame:
+    """The same table with human headers; prices say their currency."""
+    columns = [str(c) for c in frame.columns]
+    money_currency = table_currency(frame, currency)
+    headers: list[str] = []
+    for column in columns:
+        header = _header(column, columns, money_currency)
+        while header in headers:                        # a property named like a figure
+            header += " (2)"
+        headers.append(header)
+    out = frame.copy()
+    out.columns = headers
+    return out
+
+
+# --- the Summary sheet -------------------------------------------------------------------
+def _range_text(low: float | None, high: float | None, currency: str) -> str | None:
+    if low is None:
+        return None
+    if currency:
+        return fmt.money_range(low, high, currency)
+    return f"{fmt.money_range(low, high)} ({fmt.NO_CURRENCY})"
+
+
+def summary_table(product: Product) -> pd.DataFrame:
+    """Field / Value / Note rows that open the workbook: what the product is, where it
+    came from, its key figures and the notes about the data. None = not sent."""
+    from lib.platforms import PLATFORMS
+
+    store, trade, query = product.store, product.trade, product.query
+    sale = product.price_range("sale_price") or (None, None)
+    original = product.price_range("price") or (None, None)
+    platform = PLATFORMS[product.platform].label if product.platform in PLATFORMS \
+        else product.platform
+    moq = analysis.moq(product)
+    fob_currency = trade.fob_currency or product.currency
+    rows: list[tuple[str, object]] = [
+        ("Title", product.title or None),
+        ("Link", product.url or None),
+        ("Platform", platform),
+        ("Product id", product.product_id),
+        ("Fetched at", product.fetched_at.astimezone(timezone.utc).strftime(
+            "%Y-%m-%d %H:%M UTC")),
+        ("Data source", "demo (bundled sandbox)" if product.demo else "live gateway"),
+        ("Ship to", trade.ship_to_country or getattr(query, "country", "") or None),
+        ("Currency", fmt.currency_label(product.currency)),
+        ("Sale price range", _range_text(*sale, product.currency)),
+        ("Original price range", _range_text(*original, product.currency)),
+        ("Variants", product.variant_count),
+        ("Stock", analysis.stock_facts(product.skus).describe()),
+        ("MOQ", f"{moq:,} {trade.moq_unit}".strip() if moq else None),
+        ("FOB price range", _range_text(trade.fob_min, trade.fob_max if trade.fob_max
+                                        is not None else trade.fob_min, fob_currency)),
+        ("Store name", store.name or None),
+        ("Store id", store.store_id or None),
+        ("Store country", store.country or None),
+        ("Store link", store.url or None),
+    ]
+    rows += [(f"Store rating: {label}", score) for label, score in store.ratings.items()]
+    rows += [(f"Store rating: {label}", "not rated") for label in store.missing_ratings]
+    rows += [
+        ("Positive feedback %", store.positive_feedback_pct),
+        ("Product rating (of 5)", store.product_rating),
+        ("Reviews", store.review_count),
+        ("Sales", store.sales_text or store.sales_count),
+    ]
+    rows += [("Data note", warning) for warning in product.warnings]
+    rows += [("Not provided by this platform", line) for line in product.not_provided]
+    return pd.DataFrame(
+        [(field, value, "not sent by this platform" if _blank(value) else "")
+         for field, value in rows], columns=["Field", "Value", "Note"])
+
+
+def workbook_bytes(product: Product) -> bytes:
+    """The product's workbook: a Summary sheet, then every table with human headers."""
+    sheets = {"Summary": summary_table(product)}
+    for name, frame in tables(product).items():
+        sheets[SHEET_TITLES.get(name, name)] = readable(frame, product.currency)
+    return excel_bytes(sheets)
+
+
+# --- writers -----------------------------------------------------------------------------
+def _blank(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value == ""
+
+
+_LONG_DIGITS = re.compile(r"\d{12,}|0\d+")
+# What a spreadsheet may take for a number, a date or a time ("14:29", "3/4").
+_NUMBER_LIKE = re.compile(r"[0-9][0-9.,:/ eE+-]*")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object, is_id: bool) -> object:
+    """One CSV cell as a spreadsheet must see it.
+
+    Text that starts like a formula gets a leading apostrophe (the OWASP advice; the
+    cell then opens as plain text). Ids and other long digit strings get a leading TAB:
+    LibreOffice (checked, see tests/test_export.py) and Excel then keep the cell as text
+    with every digit, and the tab is invisible there. Programs stay able to read the
+    file: pandas reads such a column as exact integers, `int()` and `.strip()` drop the
+    tab. Not ="…": that is a formula, and downloads carry no formulas."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(_FORMULA_START):
+        return "'" + value
+    if _LONG_DIGITS.fullmatch(value) or (is_id and _NUMBER_LIKE.fullmatch(value)):
+        return "\t" + value
+    return value
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            is_id = str(column) in ID_COLUMNS
+            safe[column] = safe[column].map(lambda v, i=is_id: _csv_cell(v, i))
     # UTF-8 with BOM so Excel opens non-Latin titles (Hebrew, Portuguese) correctly.
-    return frame.to_csv(index=False).encode("utf-8-sig")
+    return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+def _excel_value(value: object) -> object:
+    if _blank(value):
+        return None                                       # an empty cell, never "None"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()                               # numpy scalar -> Python
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def sheet_title(name: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
 
 
 def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One sheet per table. Text is written as text cells (format '@'), so ids keep
+    every digit and a title starting with '=' is never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(sheet_title(name))
+        sheet.append([str(c) for c in frame.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append([_excel_value(v) for v in row])
+        widths: dict[str, int] = {}
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"                  # openpyxl reads "=..." as a formula
+                    cell.number_format = "@"
+                if cell.value is not None:
+                    widths[cell.column_letter] = max(widths.get(cell.column_letter, 0),
+                                                     len(str(cell.value)))
+        for letter, width in widths.items():
+            sheet.column_dimensions[letter].width = min(60, max(8, width + 2))
+        sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            safe = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
-            frame.to_excel(writer, sheet_name=safe, index=False)
-            worksheet = writer.sheets[safe]
-            for column_cells in worksheet.columns:
-                width = max((len(str(c.value)) for c in column_cells if c.value is not None),
-                            default=8)
-                worksheet.column_dimensions[column_cells[0].column_letter].width = min(
-                    60, max(8, width + 2))
+    book.save(buffer)
     return buffer.getvalue()
 
 

@@ -89,9 +89,15 @@ class Image:
 
 @dataclass
 class Video:
+    """One listed video. The parser decides `playable` (the address is an http(s) URL
+    or a bundled /app/static/ file); an unplayable one keeps its poster and id, with
+    `url` empty and `note` saying what the platform sent instead."""
     url: str
     poster: str = ""
     label: str = ""
+    media_id: str = ""
+    playable: bool = True
+    note: str = ""
 
 
 @dataclass
@@ -184,10 +190,14 @@ class Product:
 
     @property
     def variant_count(self) -> int:
+        """The variants in the answer (the affiliate API sends only the default one)."""
         return len(self.skus)
 
     @property
-    def out_of_stock_count(self) -> int:
-        if "stock" not in self.skus:
-            return 0
-        return int((self.skus["stock"].fillna(1) <= 0).sum())
+    def out_of_stock_count(self) -> int | None:
+        """Variants whose stock was sent as 0 or less; None when no stock was sent at all
+        (unknown, not "0 out of stock"). For the full picture, lib.analysis.stock_facts."""
+        stock = self.skus["stock"].dropna() if "stock" in self.skus else []
+        if len(stock) == 0:
+            return None
+        return int((stock <= 0).sum())

@@ -64,6 +64,19 @@ class ProductQuery:
 
 
 SHAREABLE_EXTRAS = ("sku_id",)
+# What an extra read back from a URL may look like (a variant id): plain and short.
+_EXTRA_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def shareable_extras(params: Mapping[str, Any]) -> dict[str, str]:
+    """The extras of a share link's parameters (ProductQuery.to_params' inverse); values
+    that are not plain short tokens are left out rather than trusted."""
+    found = {}
+    for name in SHAREABLE_EXTRAS:
+        value = params.get(name)
+        if isinstance(value, str) and _EXTRA_VALUE.fullmatch(value):
+            found[name] = value
+    return found
 
 
 # --- locale settings -------------------------------------------------------------------
@@ -187,7 +200,8 @@ def clean_input(text: Any) -> str:
     return cleaned
 
 
-def _looks_like_url(text: str) -> bool:
+def looks_like_url(text: str) -> bool:
+    """True for text that is meant as a link (with or without its https://)."""
     lowered = text.lower()
     return ("://" in lowered or lowered.startswith(("www.", "m.", "//"))
             or bool(_SCHEME.match(lowered))
@@ -217,6 +231,19 @@ def _not_an_id(text: str, platform: Any) -> InvalidQuery:
     return InvalidQuery(f"That is not a product ID: {reason}. Note that {hint}.")
 
 
+# What the pure parser says of a short link (lib.shortlinks opens them, with a network).
+SHORT_LINK_OFFLINE = ("This is a short link from an app's share button: it names no product "
+                      "by itself and must be opened first. Open it in your browser and "
+                      "paste the full link from the address bar (on AliExpress it contains "
+                      "/item/<number>.html), or just the product ID.")
+
+
+def _is_short_link(text: str) -> bool:
+    from lib.shortlinks import is_short_link
+
+    return is_short_link(text)
+
+
 def parse_product_ref(text: Any, platform: str | None = None, **defaults: Any) -> ProductQuery:
     """A bare id or a pasted product link -> ProductQuery (raises InvalidQuery)."""
     from lib.platforms import PLATFORMS, platform_for_host
@@ -227,7 +254,9 @@ def parse_product_ref(text: Any, platform: str | None = None, **defaults: Any) -
     cleaned = clean_input(text)
     extras: dict[str, str] = dict(defaults.pop("extras", {}) or {})
     try:
-        if _looks_like_url(cleaned):
+        if looks_like_url(cleaned) and _is_short_link(cleaned):
+            raise InvalidQuery(SHORT_LINK_OFFLINE)
+        if looks_like_url(cleaned):
             platform, product_id, link_extras = _parse_link(cleaned, platform, PLATFORMS,
                                                             platform_for_host)
             extras.update(link_extras)

@@ -16,10 +16,12 @@ from lib import format as fmt
 from lib.credentials import Credentials, load_credentials
 from lib.client import fetch_product
 from lib.errors import FetchError, InvalidQuery
+from lib.labels import markdown_plain, status_label
 from lib.model import Product
 from lib.platforms import PLATFORMS
-from lib.query import ProductQuery, parse_product_ref
-from lib.sandbox import DEMO_PRODUCTS, demo_title
+from lib import shortlinks
+from lib.query import SHAREABLE_EXTRAS, ProductQuery, parse_product_ref, shareable_extras
+from lib.sandbox import DEMO_PRODUCTS, demo_query_for, demo_title
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_KEYS = ("platform", "id", "country", "currency", "language")
@@ -61,15 +63,23 @@ def _query_from_url() -> ProductQuery | None:
     return parse_product_ref(params.get("id", ""), params.get("platform") or None,
                              country=params.get("country", "US"),
                              currency=params.get("currency", "USD"),
-                             language=params.get("language", "en"))
+                             language=params.get("language", "en"),
+                             extras=shareable_extras(params))
 
 
 def set_query(query: ProductQuery) -> None:
-    """Make `query` the product on screen, in the URL and in session state."""
+    """Make `query` the product on screen, in the URL and in session state.
+
+    Only the product's own parameters are written (and a stale sku_id of the previous
+    product removed): the view's settings in the URL are never touched."""
     st.session_state[STATE_QUERY] = query
-    for key, value in query.to_params().items():
+    wanted = query.to_params()
+    for key, value in wanted.items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value
+    for key in SHAREABLE_EXTRAS:
+        if key not in wanted and key in st.query_params:
+            del st.query_params[key]
 
 
 def current_query() -> ProductQuery | None:
@@ -92,9 +102,66 @@ def current_query() -> ProductQuery | None:
 
 
 def share_params(query: ProductQuery) -> str:
+    """The query string of a share link: the product's parameters first, then every
+    other parameter of the page as it is now (the compare list, the view's settings
+    bound with bind="query-params", ...), so the link reopens exactly this view."""
     from urllib.parse import urlencode
 
-    return urlencode(query.to_params())
+    product = query.to_params()
+    pairs: list[tuple[str, str]] = list(product.items())
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    current.update(_bound_widget_params())
+    for key, values in current.items():
+        if key in product or key in QUERY_KEYS or key in SHAREABLE_EXTRAS:
+            continue
+        pairs.extend((key, value) for value in ([values] if isinstance(values, str)
+                                                else values))
+    return urlencode(pairs)
+
+
+def _bound_widget_params() -> dict[str, str | list[str]]:
+    """The URL values of the widgets bound with bind="query-params", as they are now.
+
+    The share box is drawn in the sidebar, before the view's widgets, and st.query_params
+    only learns a changed value from the browser's address bar (not at all under
+    AppTest): so the widgets' current values are read from session state, written the
+    way Streamlit writes them to the URL (a default value is left out, as Streamlit
+    does). Uses Streamlit 1.67 internals; without them only st.query_params is used
+    (tests/test_share_links.py notices when they change)."""
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+        from streamlit.runtime.state.query_params import _coerce_value_for_query_url
+
+        state = get_script_run_ctx().session_state._state
+        bindings = list(state.query_params._bindings_by_param.values())
+    except Exception:
+        return {}
+    found: dict[str, str | list[str]] = {}
+    for binding in bindings:
+        try:
+            metadata = state.get_widget_metadata(binding.widget_id)
+            value = state[binding.widget_id]
+            if metadata is None or value == metadata.deserializer(None):
+                found[binding.param_key] = []           # the default: not in the link
+                continue
+            found[binding.param_key] = _coerce_value_for_query_url(
+                metadata.serializer(value), binding.value_type)
+        except Exception:
+            continue
+    return found
+
+
+def short_link_transport() -> Any:
+    """Who opens short links: the sandbox's short-link service when no platform that
+    reads product links is live (demo mode), else None: the real network."""
+    from lib.sandbox import ShortLinkTransport
+
+    linked = [key for key, platform in PLATFORMS.items() if platform.link_hosts]
+    return ShortLinkTransport() if all(is_demo(key) for key in linked) else None
+
+
+# lib.compare.parse_refs (Compare, Batch) opens short links with the same choice.
+shortlinks.DEFAULT_TRANSPORT_FACTORY = short_link_transport
 
 
 # --- sidebar -----------------------------------------------------------------------------
@@ -109,32 +176,40 @@ def product_picker() -> ProductQuery | None:
     sidebar.markdown("### Product")
     platform_keys = list(PLATFORMS)
     current_platform = query.platform if query else platform_keys[0]
+    # Streamlit keeps a widget's own value over a new `index`/`value`: keys derived from
+    # the loaded query give fresh widgets whenever another product is loaded, so the
+    # boxes show what was loaded (a pasted Alibaba link switches the Platform box to
+    # Alibaba, and the next bare id is read as an Alibaba id).
+    loaded = _picker_suffix(query)
     with sidebar.form("picker", border=False):
         platform = st.selectbox("Platform", platform_keys,
                                 index=platform_keys.index(current_platform),
-                                format_func=lambda key: PLATFORMS[key].label)
+                                format_func=lambda key: PLATFORMS[key].label,
+                                key=f"picker-platform-{loaded}")
         ref = st.text_input("Product ID or link", value=query.product_id if query else "",
                             placeholder="1005006789012345 or https://www.aliexpress.com/item/…",
-                            help=PLATFORMS[current_platform].id_hint)
+                            help=PLATFORMS[current_platform].id_hint
+                            + (". Short links from the apps' share buttons work too."
+                               if PLATFORMS[current_platform].link_hosts else ""),
+                            key=f"picker-ref-{loaded}")
         country_now = query.country if query else "US"
         currency_now = query.currency if query else "USD"
         language_now = query.language if query else "en"
         col1, col2 = st.columns(2)
         country = col1.selectbox("Ship to", _options(COUNTRIES, country_now),
                                  index=_options(COUNTRIES, country_now).index(country_now),
-                                 accept_new_options=True)
+                                 accept_new_options=True, key=f"picker-country-{loaded}")
         currency = col2.selectbox("Currency", _options(CURRENCIES, currency_now),
                                   index=_options(CURRENCIES, currency_now).index(currency_now),
-                                  accept_new_options=True)
+                                  accept_new_options=True, key=f"picker-currency-{loaded}")
         language = st.selectbox("Language", _options(LANGUAGES, language_now),
                                   index=_options(LANGUAGES, language_now).index(language_now),
-                                  accept_new_options=True)
+                                  accept_new_options=True, key=f"picker-language-{loaded}")
         submitted = st.form_submit_button("Show product", type="primary", width="stretch")
     if submitted:
         try:
-            new_query = parse_product_ref(ref, platform, country=country or "US",
-                                          currency=currency or "USD",
-                                          language=language or "en")
+            new_query = _read_ref(ref, platform, country=country or "US",
+                                  currency=currency or "USD", language=language or "en")
         except InvalidQuery as exc:
             sidebar.error(exc.user_message)
         else:
@@ -145,6 +220,32 @@ def product_picker() -> ProductQuery | None:
         share_box(query)
     _demo_examples(sidebar, query)
     _mode_note(sidebar, query)
+    return query
+
+
+def _picker_suffix(query: ProductQuery | None) -> str:
+    """A widget-key suffix that changes whenever another product (or locale) is loaded."""
+    import hashlib
+
+    if query is None:
+        return "none"
+    return hashlib.sha1(repr(sorted(query.to_params().items())).encode()).hexdigest()[:12]
+
+
+def _read_ref(ref: str, platform: str, **locale: str) -> ProductQuery:
+    """What the picker's text means: an id (read with the selected platform), a link,
+    or a short link (opened first). In demo mode a link opens the demo product of that
+    id on its own platform (AliExpress's three APIs share one link form)."""
+    from lib.query import looks_like_url
+
+    if shortlinks.is_short_link(ref):
+        with st.spinner("Opening the short link …"):
+            query = shortlinks.resolve_short_link(ref, platform,
+                                                  transport=short_link_transport(), **locale)
+    else:
+        query = parse_product_ref(ref, platform, **locale)
+    if is_demo(query.platform) and isinstance(ref, str) and looks_like_url(ref.strip()):
+        query = demo_query_for(query)
     return query
 
 
@@ -230,7 +331,24 @@ def current_product() -> Product:
 
 
 def error_box(error: FetchError) -> None:
-    st.error(error.user_message, icon=":material/error:")
+    """What went wrong in plain words, what to do, and the gateway's own words and code
+    (quotable to support). Every text is shown as text: Markdown in a gateway's message
+    (or in a pasted value quoted back) is escaped, never rendered."""
+    import re
+
+    def as_text(text: str) -> str:
+        text = " ".join(str(text).split())           # one line: no list or heading starts
+        text = re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
+        return re.sub(r":(?=\w)", r"\\:", text)       # no :red[…] or :material/…: codes
+
+    st.error(as_text(error.user_message), icon=":material/error:")
+    hint = getattr(error, "hint", "")
+    if hint and hint not in error.user_message:
+        st.caption(as_text(f"What to do: {hint}"))
+    said = getattr(error, "gateway_message", "")
+    if said:
+        code = f" (code {error.code})" if error.code else ""
+        st.caption(as_text(f"The marketplace said: “{said}”{code}"))
     if error.detail or error.raw:
         with st.expander("Technical detail"):
             st.code(f"{error.kind}: {error.detail}", language=None)
@@ -267,20 +385,23 @@ def header_card(product: Product) -> None:
         if product.demo:
             badges.append(":orange-badge[:material/science: Demo data]")
         badges.append(f":gray-badge[{PLATFORMS[product.platform].label}]")
-        if product.status:
-            badges.append(f":blue-badge[{product.status}]")
-        st.markdown(" ".join(badges))
+        status = status_label(product.platform, product.status)
+        if status:
+            # Words on the badge; the code as sent only in the tooltip (and Raw data).
+            badges.append(f":blue-badge[{status.text}]")
+        st.markdown(" ".join(badges), help=markdown_plain(status.detail) if status else None)
         st.subheader(product.title or f"Product {product.product_id}", anchor=False)
         link = f"[Open on the marketplace]({product.url})" if product.url else ""
         st.caption(f"ID {product.product_id} · fetched {fmt.fetched(product.fetched_at)}"
                    + (f" · {link}" if link else ""))
+        currency_note(product)
 
 
 def warnings_box(product: Product) -> None:
     if product.warnings:
         with st.expander(f"{len(product.warnings)} note(s) about this product's data"):
             for warning in product.warnings:
-                st.markdown(f"- {warning}")
+                st.markdown(f"- {markdown_plain(warning)}")   # may quote the payload
 
 
 
@@ -290,6 +411,16 @@ def page_intro(product: Product, title: str) -> None:
     demo = " · :orange-badge[:material/science: Demo data]" if product.demo else ""
     st.caption(f"{product.title or product.product_id} · "
                f"{PLATFORMS[product.platform].label}{demo}")
+    currency_note(product)
+
+
+def currency_note(product: Product) -> None:
+    """Say so when the prices are not in the currency asked for (lib.rates decides)."""
+    from lib.rates import currency_note as note_text
+
+    text = note_text(product)     # built from validated codes only: safe as markdown
+    if text:
+        st.caption(f":material/currency_exchange: {text}")
 
 
 def not_provided_note(product: Product, view: str) -> bool:
@@ -302,11 +433,30 @@ def not_provided_note(product: Product, view: str) -> bool:
 
 
 def download_csv(frame, name: str, product: Product, label: str | None = None) -> None:
-    from lib.export import csv_bytes, file_stem
+    """The table as CSV and as Excel, side by side, with human headers and prices
+    labelled in the product's currency."""
+    from lib.export import file_stem, readable
 
-    st.download_button(label or f"Download {name} (CSV)", csv_bytes(frame),
-                       file_name=f"{file_stem(product)}-{name}.csv", mime="text/csv",
-                       icon=":material/download:", key=f"csv-{name}")
+    download_table(readable(frame, product.currency), name, file_stem(product), label)
+
+
+def download_table(frame, name: str, stem: str, label: str | None = None) -> None:
+    """Two buttons in a row: the same table as CSV and as an .xlsx workbook. `frame`
+    already has the headers people should see. Keys are unique per file name."""
+    from lib.export import XLSX_MIME, csv_bytes, excel_bytes, sheet_title
+
+    title = name.replace("-", " ").replace("_", " ")
+    title = "SKUs" if title == "skus" else title
+    file_name = f"{stem}-{name}" if stem else name
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(f"{label or 'Download ' + title} (CSV)", csv_bytes(frame),
+                           file_name=f"{file_name}.csv", mime="text/csv",
+                           icon=":material/download:", key=f"csv-{file_name}")
+        # A callable: the workbook is built only when someone clicks.
+        st.download_button("Excel", lambda: excel_bytes({sheet_title(title): frame}),
+                           file_name=f"{file_name}.xlsx", mime=XLSX_MIME,
+                           icon=":material/table_view:", key=f"xlsx-{file_name}",
+                           help=f"The same table as an Excel workbook ({file_name}.xlsx)")
 
 
 def share_link(query: ProductQuery) -> str:
@@ -323,7 +473,8 @@ def share_link(query: ProductQuery) -> str:
 
 def share_box(query: ProductQuery) -> None:
     with st.sidebar.expander("Share this view", icon=":material/share:"):
-        st.caption("Anyone with the app can open this product on this page:")
+        st.caption("Anyone with the app can open this product on this page, with this "
+                   "page's settings:")
         st.code(share_link(query), language=None, wrap_lines=True)
 
 
@@ -370,3 +521,36 @@ def load_products(queries: list[ProductQuery]) -> list[Product | FetchError]:
             except FetchError as exc:
                 results.append(exc)
     return results
+
+
+# --- view settings bound to the URL (SKU matrix, Price tiers) ---------------------------
+def bound_settings(scope: str, product: Product, defaults: dict[str, Any],
+                   aliases: dict[str, dict[str, Any]] | None = None) -> None:
+    """Prepare the widgets of a view whose settings are bound to query params
+    (bind="query-params", keyed without the product id so a shared link reads well).
+
+    A bound widget keeps its value when another product comes on screen, and a value
+    not among the new options would leave it empty: so when the product changes, each
+    setting is put back to the new product's default. On the first run the URL's value
+    is left for the widget to read (an invalid one Streamlit drops for the default).
+    `aliases` maps a key to {value in a hand-written link: option}, e.g. metric=stock
+    for the option shown as "Stock"."""
+    marker = f"explorer_settings_{scope}"
+    shown = f"{product.platform}:{product.product_id}"
+    if st.session_state.get(marker, shown) != shown:
+        for key, value in defaults.items():
+            st.session_state[key] = value
+    elif marker not in st.session_state:
+        for key, mapping in (aliases or {}).items():
+            raw = st.query_params.get(key)
+            if key not in st.session_state and raw in mapping:
+                st.session_state[key] = mapping[raw]
+    st.session_state[marker] = shown
+
+
+def keep_choice(key: str, previous: Any) -> None:
+    """on_change for a single-choice control: clicking the selected option again must
+    not leave nothing selected. Pass the value shown when the control was drawn
+    (st.session_state.get(key, default)); it stays selected."""
+    if st.session_state.get(key) is None:
+        st.session_state[key] = previous

@@ -97,3 +97,19 @@ def test_other_platforms_demo_products_open_from_the_folded_list():
     folded.button(key="demo-alibaba:AAHq3mZ8Kx2WvN7p-Tb4sL9e").click().run()
     assert not at.exception
     assert at.subheader[0].value.startswith("Custom Logo Stoneware Coffee Mug")
+
+
+@pytest.mark.parametrize("product_id", list(EXPECTED))
+def test_overview_stock_figures_come_from_the_fixture(product_id):
+    """Every AliExpress demo SKU carries a stock figure: the units add up, the sold-out
+    count is the fixture's, and nothing is called unknown."""
+    from test_analysis import fixture_skus
+
+    skus = fixture_skus(product_id)
+    at = run_app(platform="aliexpress", id=product_id)
+    (stock,) = [m for m in at.metric if m.label == "Stock (units)"]
+    assert stock.value == f"{sum(max(s['stock'], 0) for s in skus):,}"
+    assert stock.proto.help == "Units in stock over all variants."
+    (variants,) = [m for m in at.metric if m.label == "Variants"]
+    sold_out = sum(s["stock"] <= 0 for s in skus)
+    assert variants.proto.help == f"{sold_out} of {len(skus)} variants out of stock."

@@ -169,19 +169,21 @@ def _check_share_box(page: Page, base_url: str, path: str) -> None:
 
 def test_demo_switch_on_price_tiers_keeps_the_chart(streamlit_server, page_at):
     """Switching product from the sidebar on this page draws the new product's steps
-    (the variant picker must not keep the previous product's SKU ids)."""
+    (the variant picker must not keep the previous product's SKU ids). The seller
+    earbuds have tiers of their own; the phone case has none, so it draws no steps."""
     page = page_at()
     page.goto(f"{streamlit_server}/price-tiers{QUERY}")
     _check_page(page, "price-tiers")
-    page.get_by_test_id("stSidebar").get_by_role(
-        "button", name="Shockproof matte phone case").click()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Other platforms' demo products").click()
+    sidebar.get_by_role("button", name="ANC wireless earbuds (seller API)").click()
     main = page.get_by_test_id("stMain")
     expect(main.get_by_test_id("stCaptionContainer").filter(
-        has_text="Shockproof Matte Phone Case").first).to_be_visible(timeout=20_000)
+        has_text="ANC Wireless Earbuds").first).to_be_visible(timeout=20_000)
     wait_for_app_run(page)
     expect(main.locator('[data-testid="stVegaLiteChart"] svg.marks')).to_have_count(1)
     expect(main.get_by_text("Pick one or more variants")).to_have_count(0)
-    assert "id=1005004321098765" in page.url
+    assert "id=1005007123456789" in page.url
 
 
 def test_price_steps_plot_keeps_most_of_the_chart_height(streamlit_server, page_at):

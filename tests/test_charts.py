@@ -50,14 +50,19 @@ def test_heatmap_value_scale_only_sees_available_cells(heatmap_spec):
     assert (colour["field"], colour["type"]) == ("value", "quantitative")
     assert colour["title"] == "Sale price"
     assert colour["scale"].get("zero") is False
-    assert valued["transform"] == [{"filter": f"(datum.status === '{analysis.AVAILABLE}')"}]
-    # sold-out and missing cells: a separate nominal status scale with fixed colours
+    assert valued["transform"] == [{"filter": "(datum.shade === 'value')"}]
+    # sold-out and missing cells: a separate nominal scale with fixed colours, listing
+    # only the kinds of cell present (this chart has both)
     status = others["encoding"]["color"]
-    assert (status["field"], status["type"]) == ("status", "nominal")
+    assert (status["field"], status["type"]) == ("shade", "nominal")
     assert status["scale"]["domain"] == [analysis.SOLD_OUT, analysis.MISSING]
     assert status["scale"]["range"] == [charts.STATUS_COLOURS[analysis.SOLD_OUT],
                                         charts.STATUS_COLOURS[analysis.MISSING]]
-    assert others["transform"] == [{"filter": f"(datum.status !== '{analysis.AVAILABLE}')"}]
+    assert others["transform"] == [{"filter": "(datum.shade !== 'value')"}]
+    shades = {(r["row"], r["col"]): r["shade"] for r in _data(heatmap_spec)}
+    assert shades[("Red", "40L")] == analysis.SOLD_OUT
+    assert shades[("Blue", "30L")] == analysis.MISSING
+    assert shades[("Black", "20L")] == "value"
 
 
 def test_heatmap_labels(heatmap_spec):
@@ -212,11 +217,17 @@ def test_value_bars_property_on_y():
                              metric_label="Sale price").to_dict()
     assert _marks(spec) == ["bar", "text"]
     bars = spec["layer"][0]
-    assert (bars["encoding"]["y"]["field"], bars["encoding"]["y"]["type"]) == ("Color", "nominal")
+    # internal field names, the property's name as the title
+    assert (bars["encoding"]["y"]["field"], bars["encoding"]["y"]["type"]) == ("label", "nominal")
+    assert bars["encoding"]["y"]["title"] == "Color"
     assert bars["encoding"]["y"]["sort"] == ["Red", "Blue", "Green"]
     assert (bars["encoding"]["x"]["field"], bars["encoding"]["x"]["type"]) == (
-        "sale_price", "quantitative")
+        "value", "quantitative")
     assert bars["encoding"]["x"]["title"] == "Sale price"
-    status = {r["Color"]: r["status"] for r in _data(spec)}
+    status = {r["label"]: r["status"] for r in _data(spec)}
+    # unknown stock is neither sold out nor in stock
     assert status == {"Red": analysis.SOLD_OUT, "Blue": analysis.AVAILABLE,
-                      "Green": analysis.AVAILABLE}        # unknown stock is not sold out
+                      "Green": analysis.STOCK_UNKNOWN}
+    assert bars["encoding"]["color"]["scale"]["domain"] == [
+        analysis.AVAILABLE, analysis.SOLD_OUT, analysis.STOCK_UNKNOWN]
+    assert [r["text"] for r in _data(spec)] == ["3.10", "2.90", "3.40"]

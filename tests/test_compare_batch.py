@@ -33,36 +33,41 @@ def test_parse_refs_keeps_order_drops_repeats_and_explains_bad_entries():
 
 
 def test_comparison_table_values(products):
-    table = compare.comparison_table(products)
+    table = compare.comparison(products, "USD")
+    values = table.values()
     labels = [compare.product_label(p) for p in products]
     backpack, case, bottle = labels
-    assert table.loc["Lowest price", backpack] == pytest.approx(24.90)
-    assert table.loc["Unit price at 100", backpack] == pytest.approx(22.41)   # 50+ tier
-    assert table.loc["Unit price at 100", case] == pytest.approx(2.90)        # no tiers
-    assert table.loc["Variants"].tolist() == [45, 24, 1]
-    assert table.loc["Videos"].tolist() == [2, 1, 0]
-    assert pd.isna(table.loc["DSR: Communication", bottle])    # missing, not zero
-    best = compare.best_cells(table)
+    assert values.loc["Lowest price", backpack] == pytest.approx(24.90)
+    assert values.loc["Unit price at 100", backpack] == pytest.approx(22.41)   # 50+ tier
+    assert values.loc["Unit price at 100", case] == pytest.approx(2.90)        # no tiers
+    assert values.loc["Variants"].tolist() == [45, 24, 1]
+    assert values.loc["Videos"].tolist() == [2, 1, 0]
+    assert values.loc["DSR: Communication", bottle] is None    # missing, not zero
+    assert table.text().loc["DSR: Communication", bottle] == "— not sent"
+    best = table.best()
     assert best["Lowest price"] == [case]
-    assert best["Variants"] == [backpack]
     assert best["Rating"] == [bottle]
     assert best["DSR: Communication"] == [case]
+    # More variants, images or videos is not "better"; nor are reviews or sales.
+    assert not {"Variants", "Images", "Videos", "Reviews", "Sales"} & set(best)
 
 
-def test_prices_not_ranked_across_currencies_until_converted():
-    queries, _ = compare.parse_refs(f"{BACKPACK} {SCALE_EUR}")
+def test_prices_converted_with_given_rates_else_reference_rates():
+    queries, _ = compare.parse_refs(f"{BACKPACK} {SCALE_EUR}", currency="EUR")
     products = fetch_many(queries)
-    assert compare.currencies(products) == ["EUR", "USD"]
-    table = compare.comparison_table(products)
-    assert "Lowest price" not in compare.best_cells(table, comparable=False)
-    converted = compare.comparison_table(products, {"USD": 0.5}, "EUR")
-    backpack = compare.product_label(products[0])
-    assert converted.loc["Lowest price", backpack] == pytest.approx(12.45)
-    assert converted.loc["Currency", backpack] == "EUR (from USD)"
+    # Asked for EUR: the demo gateway converts the backpack as the live one does.
+    assert compare.currencies(products) == ["EUR"]
+    usd = fetch_many([compare.parse_key(BACKPACK)])
+    table = compare.comparison(usd + products[1:], "EUR", {"USD": 0.5})
+    backpack = compare.product_label(usd[0])
+    assert table.values().loc["Lowest price", backpack] == pytest.approx(12.45)
+    assert table.values().loc["Currency", backpack] == "USD → EUR at 0.5"
+    assert "Lowest price" in table.best()
 
 
 def test_price_curves_reach_the_same_largest_quantity(products):
-    curves = compare.price_curves(products)
+    curves, left_out = compare.price_curves(products, compare.comparison(products, "USD"))
+    assert left_out == []
     ends = curves.groupby("series")["quantity"].max()
     assert set(ends) == {int(curves["quantity"].max())}
     first = curves[curves["series"] == compare.product_label(products[0])]
@@ -74,11 +79,11 @@ def test_batch_table_splits_results_and_failures():
                ProductQuery("aliexpress", "1005000000000001")]
     results = fetch_many(queries)
     assert isinstance(results[1], ProductNotFound)
-    rows, failures = compare.batch_table(results, queries)
-    assert rows["id"].tolist() == ["1005006789012345"]
+    rows, failures = compare.batch_table(results, queries)     # lib.batch's, re-exported
+    assert rows["Product id"].tolist() == ["1005006789012345"]
     assert rows.loc[0, "Variants"] == 45
-    assert failures.to_dict("records")[0]["kind"] == "ProductNotFound"
-    assert "No product with this ID" in failures.loc[0, "problem"]
+    assert failures.to_dict("records")[0]["Kind"] == "product not found"
+    assert "No product with this ID" in failures.loc[0, "Problem"]
 
 
 def test_compare_page_from_url_highlights_and_charts():
@@ -86,21 +91,20 @@ def test_compare_page_from_url_highlights_and_charts():
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.loc["Variants"]) == ["45", "24", "1"]
-    assert table.loc["DSR: Communication"].iloc[2] == "—"
+    assert table.loc["DSR: Communication"].iloc[2] == "— not sent"
     specs = [c for c in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
     assert len(specs) == 2                       # price curves and DSR by product
     assert not at.warning                        # one currency: no warning
 
 
-def test_compare_page_mixed_currencies_warns_and_asks_for_rates():
-    at = run_app("views/compare.py", p=[BACKPACK, SCALE_EUR])
+def test_compare_page_rate_can_be_changed():
+    at = run_app("views/compare.py", p=[BACKPACK, "tuya:CMsmartplug01"])
     assert not at.exception
-    assert any("different currencies" in w.value for w in at.warning)
-    rate = at.number_input(key="rate-USD")
-    rate.set_value(0.9).run()
+    rate = at.number_input(key="rate_EUR_USD")
+    rate.set_value(2.0).run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert table.loc["Lowest price"].iloc[0] == "22.41"         # 24.90 USD x 0.9
+    assert table.loc["Lowest price"].iloc[1] == "23.98"         # 11.99 EUR x 2
 
 
 def test_compare_page_adds_typed_products_to_the_url():
@@ -117,15 +121,17 @@ def test_batch_page_fetches_reports_and_lists_failures():
     at = run_app("views/batch.py")
     at.text_area[0].input("1005006789012345\n1005000000000001\naliexpress:1005004321098765\nxyz")
     at.run()
-    assert any("xyz" in w.value for w in at.warning)
+    (summary,) = [e for e in at.expander if "not a product id" in e.label]
+    assert summary.dataframe[0].value["Entered as"].tolist() == ["xyz"]
     [button] = [b for b in at.button if b.label.startswith("Fetch")]
     assert button.label == "Fetch 3 product(s)"
     button.click().run()
     assert not at.exception
     assert any("2 fetched · 1 failed" in m.value for m in at.markdown)
-    failures, results = at.dataframe[0].value, at.dataframe[1].value
-    assert failures["id"].tolist() == ["1005000000000001"]
-    assert results["id"].tolist() == ["1005006789012345", "1005004321098765"]
+    failures, results = at.dataframe[-2].value, at.dataframe[-1].value
+    assert failures["Product id"].tolist() == ["1005000000000001", ""]
+    assert failures["Entered as"].tolist()[-1] == "xyz"                # with its reason
+    assert results["Product id"].tolist() == ["1005006789012345", "1005004321098765"]
     assert results["Variants"].tolist() == [45, 24]
 
 

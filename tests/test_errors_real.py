@@ -81,14 +81,39 @@ def test_real_top_permission_detail_has_sub_code():
 
 
 def test_tuya_file_is_not_an_aliexpress_product():
-    """No Tuya platform is registered yet; fed to the AliExpress parser the Tuya envelope
-    still never becomes a Product."""
+    """Fed to the AliExpress parser, the Tuya envelope is still an error with the
+    gateway's words (one rule for every platform), never a Product or BadResponse."""
     data = (ERRORS / TUYA_FILE).read_bytes()
-    if "tuya" in PLATFORMS:
-        pytest.skip("covered by the Tuya platform's own tests")
+    assert "tuya" in PLATFORMS
     with pytest.raises(UpstreamError) as info:
         parse_payload("aliexpress", data)
-    assert info.value.code == "1010"
+    assert info.value.code == "1010" and info.value.gateway_message == "token invalid"
+
+
+# file -> (the gateway's own words, words of the hint)
+REAL_WORDS = {
+    "Adnan-Zulfiqar__ds-platform__commissionorder_list_live_ApiCallLimit.json":
+        ("Api access frequency exceeds the limit. this ban will last 1 seconds",
+         "Wait 2 seconds"),
+    "Adnan-Zulfiqar__ds-platform__product_get_phase6_live_605.json":
+        ("ITEM_ID_NOT_FOUND", "Check the product ID or paste"),
+    "Joyron1__matzati__ds_product_get_no_session_MissingParameter.json":
+        ("The input parameter “access_token” that is mandatory for processing this request "
+         "is not supplied", "Add the access token to the settings"),
+    "aliyun-UED__aliyun-sdk-js__ISSUE-109_TOP_error_response_code11_subcode.json":
+        ("Insufficient isv permissions: scope ids is 11022 11600 11863",
+         "Ask for this API's permission"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CASES))
+def test_real_error_files_carry_the_gateways_words_and_a_hint(name):
+    with pytest.raises(FetchError) as info:
+        parse_payload("aliexpress", (ERRORS / name).read_bytes())
+    said, hint = REAL_WORDS[name]
+    assert info.value.gateway_message == said
+    assert hint in info.value.hint
+    assert info.value.hint not in info.value.user_message     # adds to it, not repeats
 
 
 def iop(code, msg, **extra):

@@ -384,7 +384,8 @@ def test_demo_usd_product():
 
 
 def test_demo_mixed_currency_product():
-    product = fetch_product(ProductQuery(KEY, SCALE), clock=clock)
+    # The fixture's own target currency: the sandbox converts only when another is asked.
+    product = fetch_product(ProductQuery(KEY, SCALE, currency="EUR"), clock=clock)
     assert product.demo is True and product.currency == "EUR"
     row = product.skus.iloc[0]
     assert (row["price"], row["sale_price"], row["app price"]) == (16.52, 8.26, 7.85)
@@ -423,13 +424,15 @@ def test_demo_wrong_tracking_id_gets_the_402_answer():
 
 @pytest.mark.parametrize("mode", ["md5", "hmac", "hmac-sha256"])
 def test_demo_accepts_the_top_signed_option(mode):
-    product = fetch_product(ProductQuery(KEY, SCALE), credentials=demo(sign_method=mode),
+    product = fetch_product(ProductQuery(KEY, SCALE, currency="EUR"),
+                            credentials=demo(sign_method=mode),
                             transport=SandboxTransport(clock=clock), clock=clock)
     assert product.skus.iloc[0]["sale_price"] == 8.26 and product.demo is False
 
 
 def test_demo_several_ids_in_one_call():
-    query = ProductQuery(KEY, EARBUDS, extras={"product_ids": f"{SCALE},1005000000000001"})
+    query = ProductQuery(KEY, EARBUDS, currency="EUR",
+                         extras={"product_ids": f"{SCALE},1005000000000001"})
     request = PLATFORM.build_request(query, DEMO_CREDENTIALS[KEY], timestamp_ms=NOW_MS)
     with httpx.Client(transport=SandboxTransport(clock=clock)) as http:
         body = http.send(request).json()

@@ -102,7 +102,9 @@ def test_dropshipper_capture(form_):
     assert len(main) == 5
     assert main[0] == "http://g01.a.alicdn.com/kf/HTB13GKLJXXXXXbYaXXXq6xXFXXXi.jpg"
     assert main[-1] == "http://g02.a.alicdn.com/kf/HTB1q1aLJXXXXXcfaXXXq6xXFXXXv.jpg"
-    assert product.media.by_kind("sku") == [] and product.media.videos == []
+    assert product.media.by_kind("sku") == []
+    # The video is listed by id and poster only: kept, not playable (tests/test_videos.py).
+    assert [(v.media_id, v.playable) for v in product.media.videos] == [("12345678", False)]
     assert product.description_html == "<div>This is a product</div>"
     assert rows(product.attributes) == [("型号", "ABCD", "piece")]
     trade = product.trade

@@ -249,3 +249,31 @@ def test_to_params_leaves_out_unshareable_extras():
     query = ProductQuery("aliexpress", ID, extras={"sku_id": "5", "debug": "1"})
     assert "debug" not in query.to_params()
     assert query.to_params()["sku_id"] == "5"
+
+
+def test_shareable_extras_read_back_only_plain_variant_ids():
+    from lib.query import shareable_extras
+
+    assert shareable_extras({"sku_id": "12000037711871337", "qty": "250"}) == {
+        "sku_id": "12000037711871337"}
+    for hostile in ("[x](https://evil.example)", "1 OR 1=1", "", "x" * 65):
+        assert shareable_extras({"sku_id": hostile}) == {}
+    query = parse_product_ref(ID, extras=shareable_extras({"sku_id": "12000037711871337"}))
+    assert query.to_params()["sku_id"] == "12000037711871337"     # the round trip
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a.aliexpress.com/_mLkJhGf", True), ("https://ali.click/abc", True),
+    ("www.alibaba.com/x/B0mQ9e", True), (ID, False), ("AAF2jmk4AOWGex-cDVm7jTxY", False),
+    ("CMsmartplug01", False)])
+def test_looks_like_url(text, expected):
+    from lib.query import looks_like_url
+
+    assert looks_like_url(text) is expected
+
+
+def test_parse_product_ref_alone_stays_offline_for_short_links():
+    # Opening short links is lib.shortlinks' job (it takes a transport); the pure parser
+    # still explains them rather than guessing.
+    with pytest.raises(InvalidQuery, match="short"):
+        parse_product_ref("https://ali.click/abc123")

@@ -82,7 +82,7 @@ def test_all_six_captures_are_here():
 @pytest.mark.parametrize("name", list(FACTS))
 def test_overview(served, name):
     facts = FACTS[name]
-    at = open_page("overview", facts["id"])
+    at = open_page("overview", facts["id"], facts["currency"])
     assert [s.value for s in at.subheader][0] == facts["title"].strip()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Variants"] == str(facts["skus"])
@@ -92,7 +92,7 @@ def test_overview(served, name):
 @pytest.mark.parametrize("name", list(FACTS))
 def test_sku_matrix(served, name):
     facts = FACTS[name]
-    at = open_page("sku_matrix", facts["id"])
+    at = open_page("sku_matrix", facts["id"], facts["currency"])
     n = facts["skus"]
     assert summary(at).startswith(
         f"{n} variant{'s' if n != 1 else ''} · {facts['sold_out']} out of stock · sale price ")
@@ -103,7 +103,7 @@ def test_sku_matrix(served, name):
 @pytest.mark.parametrize("name", list(FACTS))
 def test_price_tiers(served, name):
     facts = FACTS[name]
-    at = open_page("price_tiers", facts["id"])
+    at = open_page("price_tiers", facts["id"], facts["currency"])
     shown = {m.label: m.value for m in at.metric}
     currency = facts["currency"]
     if facts["tiers"]:
@@ -122,7 +122,7 @@ def test_price_tiers(served, name):
 @pytest.mark.parametrize("name", list(FACTS))
 def test_store_ratings(served, name):
     facts = FACTS[name]
-    at = open_page("store_ratings", facts["id"])
+    at = open_page("store_ratings", facts["id"], facts["currency"])
     store = facts["store"]
     ((spec, frames),) = vega_charts(at)
     scores = chart_rows(spec, frames).set_index("label")["score"].to_dict()
@@ -135,7 +135,7 @@ def test_store_ratings(served, name):
 @pytest.mark.parametrize("name", list(FACTS))
 def test_media_gallery(served, name):
     facts = FACTS[name]
-    at = open_page("media_gallery", facts["id"])
+    at = open_page("media_gallery", facts["id"], facts["currency"])
     n, v = facts["main_images"], facts["playable_videos"]
     line = texts(at)
     assert f"**{n}** main image{'s' if n != 1 else ''}" in line
@@ -147,7 +147,7 @@ def test_media_gallery(served, name):
 @pytest.mark.parametrize("name", list(FACTS))
 def test_raw_data(served, name):
     facts = FACTS[name]
-    at = open_page("raw_data", facts["id"])
+    at = open_page("raw_data", facts["id"], facts["currency"])
     assert json.loads(at.json[0].value) == facts["data"]        # the payload as received
     (skus,) = [e for e in at.main.expander if e.label.startswith("skus · ")]
     assert skus.label == f"skus · {facts['skus']} row{'s' if facts['skus'] != 1 else ''}"
@@ -157,7 +157,7 @@ def test_doc_copy_notes_are_shown(served):
     """The documentation example answers for another (regional) id and lists a video
     without an address: both are said on the raw data page."""
     name = "mercadodasophia-design__mercadodasophia-api__DOC-COPY_product-info-wholesale.json"
-    at = open_page("raw_data", FACTS[name]["id"])
+    at = open_page("raw_data", FACTS[name]["id"], FACTS[name]["currency"])
     notes = [m.value for m in at.main.markdown if m.value.startswith("- ")]
     assert any("4000903675543" in n and "32982857990" in n for n in notes), notes
     assert any("video" in n.lower() for n in notes), notes

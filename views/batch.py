@@ -2,8 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from lib import compare, export, ui
-from lib.client import fetch_many
+from lib import batch, ui
 from lib.errors import FetchError
 from lib.platforms import PLATFORMS
 from lib.sandbox import DEMO_PRODUCTS
@@ -20,8 +19,9 @@ st.caption("Paste many ids or links, or upload a CSV with a column of them. Call
 locale = ui.current_locale()
 left, right = st.columns([3, 1])
 text = left.text_area("Ids or links (one per line)", height=160, key="batch-text")
+# In the URL (?batch-platform=…): a shared link reads bare ids the same way.
 platform = right.selectbox("Platform for bare ids", list(PLATFORMS), key="batch-platform",
-                           format_func=lambda k: PLATFORMS[k].label)
+                           format_func=lambda k: PLATFORMS[k].label, bind="query-params")
 upload = right.file_uploader("…or a CSV file", type=["csv"], key="batch-csv")
 
 
@@ -44,71 +44,71 @@ if upload is not None:
         column = st.selectbox("Column with the ids or links", list(table.columns))
         refs = "\n".join([text] + list(table[column]))
 
-queries, problems = compare.parse_refs(refs, platform, **locale)
+reading = batch.read_refs(refs, platform, **locale)
+queries = reading.queries
 if len(queries) > MAX_ITEMS:
     st.warning(f"Only the first {MAX_ITEMS} of {len(queries)} products are fetched.")
     queries = queries[:MAX_ITEMS]
-for problem in problems[:20]:
-    st.warning(str(problem))
-if len(problems) > 20:
-    st.warning(f"… and {len(problems) - 20} more entries that are not product ids or links.")
+if reading.rejected or reading.duplicates:
+    # One line for all of them, however many: the Fetch button stays in view.
+    with st.expander(reading.summary(), icon=":material/warning:"):
+        st.dataframe(reading.skipped_table(), hide_index=True, width="stretch")
 
 
-def run_batch(batch_queries) -> None:
+def run_batch(batch_queries, fresh: bool) -> None:
     bar = st.progress(0.0, text="Starting …")
-    counts = {"done": 0, "failed": 0}
+    counts = {"failed": 0}
 
     def on_progress(done: int, total: int, result) -> None:
-        counts["done"] = done
         counts["failed"] += isinstance(result, FetchError)
         bar.progress(done / total, text=f"{done} of {total} done · {counts['failed']} failed")
 
     live = {p: c for p in {q.platform for q in batch_queries}
             if (c := ui.credentials_for(p)) is not None}
     # Platforms without credentials run on the demo sandbox.
-    results = fetch_many(batch_queries, credentials=live or None, on_progress=on_progress)
-    previous = st.session_state.get(STATE, {})
-    merged = dict(zip(previous.get("keys", []), previous.get("results", [])))
-    merged.update({q.key: r for q, r in zip(batch_queries, results)})
-    order = previous.get("order") or [q.key for q in batch_queries]
-    order += [q.key for q in batch_queries if q.key not in order]
-    st.session_state[STATE] = {"keys": list(merged), "results": list(merged.values()),
-                               "order": order,
-                               "queries": {**previous.get("queries", {}),
-                                           **{q.key: q for q in batch_queries}}}
+    results = batch.fetch(batch_queries, credentials=live or None, on_progress=on_progress)
+    previous = None if fresh else st.session_state.get(STATE)
+    state = batch.merge(previous, batch_queries, results)
+    if fresh:
+        state["rejected"] = list(reading.rejected)
+        state["duplicates"] = list(reading.duplicates)
+    st.session_state[STATE] = state
 
 
 if st.button(f"Fetch {len(queries)} product(s)", type="primary", disabled=not queries,
              icon=":material/download:"):
-    st.session_state.pop(STATE, None)
-    run_batch(queries)
+    run_batch(queries, fresh=True)
 
 state = st.session_state.get(STATE)
+if state and "rejected" not in state:        # a session from before this page's update
+    state = None
 if state:
-    by_key = dict(zip(state["keys"], state["results"]))
-    ordered = [k for k in state["order"] if k in by_key]
-    all_queries = [state["queries"][k] for k in ordered]
-    results = [by_key[k] for k in ordered]
-    rows, failures = compare.batch_table(results, all_queries)
-    st.markdown(f"**{len(rows)} fetched · {len(failures)} failed** of {len(ordered)}")
+    all_queries = [state["queries"][k] for k in state["order"]]
+    results = [state["results"][k] for k in state["order"]]
+    rows, failures = batch.batch_table(results, all_queries, state["rejected"])
+    failed = sum(isinstance(r, FetchError) for r in results)
+    line = f"**{len(rows)} fetched · {failed} failed** of {len(all_queries)}"
+    skipped = batch.Reading(rejected=state["rejected"], duplicates=state["duplicates"])
+    if skipped.summary():
+        line += f" · {skipped.summary()}"
+    st.markdown(line)
     if not failures.empty:
         st.subheader("Failures", anchor=False)
         st.dataframe(failures, hide_index=True, width="stretch")
-        if st.button("Retry the failed ones", icon=":material/replay:"):
-            failed = [state["queries"][f"{r.platform}:{r.id}"] for r in failures.itertuples()]
-            run_batch(failed)
-            st.rerun()
+        again = batch.to_retry(all_queries, results)
+        if again:
+            if st.button(f"Retry {len(again)} failed", icon=":material/replay:",
+                         key="batch-retry",
+                         help="Only failures marked “Retry possible: yes” (rate limits, "
+                              "network faults, the marketplace's own trouble)."):
+                run_batch(again, fresh=False)
+                st.rerun()
+        else:
+            st.caption("Trying again will not help these: fix the ids or links, or the "
+                       "settings named in the problem.")
+        ui.download_table(failures, "batch-failures", "", label="Download failures")
     if not rows.empty:
         st.subheader("Results", anchor=False)
-        st.dataframe(rows, hide_index=True, width="stretch")
-        left, right = st.columns(2)
-        with left:
-            st.download_button("Download results (CSV)", export.csv_bytes(rows),
-                               file_name="batch.csv", mime="text/csv",
-                               icon=":material/download:")
-        with right:
-            st.download_button("Download results (Excel)",
-                               export.excel_bytes({"results": rows, "failures": failures}),
-                               file_name="batch.xlsx", icon=":material/table_view:",
-                               mime="application/vnd.openxmlformats-officedocument."
-                                    "spreadsheetml.sheet")
+        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+            "Link": st.column_config.LinkColumn("Link", display_text="Open product")})
+        ui.download_table(rows, "batch-results", "", label="Download results")

@@ -1,9 +1,10 @@
-"""Compare: several products (any platforms) side by side; the list lives in the URL."""
-import pandas as pd
+"""Compare: several products (any platforms) side by side; the list lives in the URL, and
+so do the base currency, every changed exchange rate and the chart's price axis."""
 import streamlit as st
 
-from lib import charts, compare, export, ui
+from lib import charts, compare, rates, ui
 from lib.errors import FetchError
+from lib.labels import markdown_plain
 from lib.platforms import PLATFORMS
 from lib.sandbox import DEMO_PRODUCTS
 
@@ -44,7 +45,7 @@ if queries and buttons[2].button("Clear the list", icon=":material/delete:"):
     st.rerun()
 
 for problem in problems:
-    st.warning(str(problem))
+    st.warning(markdown_plain(str(problem)))
 if not queries:
     st.info("Nothing to compare yet: add two or more products above.", icon=":material/info:")
     st.stop()
@@ -53,84 +54,102 @@ results = ui.load_products(queries)
 products = [r for r in results if not isinstance(r, FetchError)]
 for query, result in zip(queries, results):
     if isinstance(result, FetchError):
-        st.error(f"{query.key}: {result.user_message}", icon=":material/error:")
+        st.error(f"{markdown_plain(query.key)}: {result.user_message}", icon=":material/error:")
 if not products:
     st.stop()
 
-# Currencies: never mix silently.
+# --- currencies: one base, reference rates by default, every rate editable --------------
 found = compare.currencies(products)
-rates, base = None, None
-if len(found) > 1:
-    st.warning(f"These products are priced in different currencies ({', '.join(found)}). "
-               "Give exchange rates to compare prices, or fetch them all in one currency "
-               "(set the currency in the sidebar and reload, where the platform converts).",
-               icon=":material/currency_exchange:")
-    base = st.selectbox("Compare prices in", found, key="compare-base")
-    rate_columns = st.columns(len(found) - 1)
-    rates = {}
-    for column, currency in zip(rate_columns, [c for c in found if c != base]):
-        rates[currency] = column.number_input(f"1 {currency} = ? {base}", min_value=0.0,
-                                              value=0.0, step=0.01, format="%.4f",
-                                              key=f"rate-{currency}") or None
-comparable = len(found) <= 1 or (rates is not None and all(rates.values()))
+options = compare.base_options(products, locale["currency"])
+base = options[0] if options else None
+given: dict[str, float | None] = {}
+if options:
+    with st.container(border=True):
+        cols = st.columns([1, 3])
+        base = cols[0].selectbox("Compare prices in", options, key="base",
+                                 bind="query-params",
+                                 help="Defaults to the sidebar currency (else the one most "
+                                      "products are priced in).")
+        others = [c for c in found if c != base]
+        reference = rates.rates_for(base, others)
+        cols[1].caption(f"Rates: {reference.source}, bundled with the app. Change any rate "
+                        "below; a changed rate is kept in the page address." if others else
+                        f"Every product is priced in {markdown_plain(base)}: nothing to convert.")
+        if others:
+            inputs = st.columns(4)
+            for i, currency in enumerate(others):
+                default = reference.rate(currency)
+                given[currency] = inputs[i % len(inputs)].number_input(
+                    f"1 {markdown_plain(currency)} = ? {base}", min_value=0.0, value=default,
+                    step=compare.rate_step(default), format="%.6f",
+                    key=f"rate_{currency}_{base}", bind="query-params",
+                    help=None if default is not None else
+                    f"The European Central Bank does not quote {markdown_plain(currency)}: "
+                    f"type a rate to "
+                    f"compare these prices.")
 
-table = compare.comparison_table(products, rates, base)
-best = compare.best_cells(table, comparable)
-shown = table.drop(index=["Image"])
-display = shown.map(lambda v: "—" if v is None or (isinstance(v, float) and pd.isna(v))
-                    else (f"{v:,.2f}" if isinstance(v, float) else str(v)))
+table = compare.comparison(products, base, given)
+best = table.best()
+shown = table.text().drop(index=["Image"])
+unstated = [compare.product_label(p) for p in products if not p.currency]
 
 
-def highlight(frame: pd.DataFrame) -> pd.DataFrame:
-    styles = pd.DataFrame("", index=frame.index, columns=frame.columns)
+def highlight(frame):
+    styles = frame.copy()
+    styles.loc[:, :] = ""
     for row, winners in best.items():
         for column in winners:
             styles.loc[row, column] = "background-color: #d3f9d8; font-weight: 600"
-    styles[frame == "—"] = "color: #868e96"
+    styles[frame.map(lambda v: str(v).startswith("—"))] = "color: #868e96"
     return styles
 
 
-image_columns = st.columns(len(products))
-for column, product in zip(image_columns, products):
+def compare_columns(labels):
+    """Four products fit side by side at 1280 px; more scroll, the figure names pinned."""
+    width = 150 if len(labels) >= 4 else "medium"
+    config = {label: st.column_config.TextColumn(label, width=width) for label in labels}
+    config["_index"] = st.column_config.TextColumn("Figure", width=180)
+    return config
+
+
+image_columns = st.columns(min(len(products), 6))
+for i, product in enumerate(products):
+    column = image_columns[i % len(image_columns)]
     if product.main_image:
-        column.image(ui.image_source(product.main_image), width=120)
-    column.caption(compare.product_label(product))
-st.dataframe(display.style.apply(highlight, axis=None), width="stretch",
-             height=min(38 * (len(display) + 1), 900))
-st.caption("Green: the best value in the row. “—”: the platform did not send it. "
-           + ("" if comparable else "Prices are not highlighted until they are in one "
-                                    "currency."))
+        column.image(ui.image_source(product.main_image), width=96)
+    column.caption(markdown_plain(compare.product_label(product)))
+# st.dataframe pins the index (the figure names) when the table scrolls sideways.
+st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
+             height=min(36 * (len(shown) + 1), 1000),
+             column_config=compare_columns(shown.columns))
+notes = ["Green: the best value in the row (prices, MOQ, days, stock, ratings only).",
+         "“—” says why a figure is missing."]
+if table.base and any(p.currency and p.currency != table.base for p in products):
+    notes.append(compare.rate_note(table))
+if unstated:
+    notes.append("Not ranked: the currency of " + ", ".join(markdown_plain(u) for u in unstated)
+                 + " is not stated (for a Tuya mall, set `currency` in its settings).")
+st.caption(" ".join(notes))
 
 st.subheader("Unit price against quantity", anchor=False)
-curves = compare.price_curves(products)
+curves, left_out = compare.price_curves(products, table)
 if curves.empty:
-    st.info("No prices to draw.")
+    st.info("No prices to draw in one currency.")
 else:
-    unit = base if (rates and comparable) else (found[0] if len(found) == 1 else "mixed")
-    if rates and comparable:
-        for product in products:
-            rate = rates.get(product.currency)
-            if rate:
-                mask = curves["series"] == compare.product_label(product)
-                curves.loc[mask, "unit_price"] = curves.loc[mask, "unit_price"] * rate
-    st.altair_chart(charts.tier_steps(curves, currency=unit, log_x=True,
-                                      series_title="Product (cheapest variant)"),
-                    width="stretch")
+    suggested = compare.suggested_price_axis(curves)
+    choice = st.segmented_control("Price axis", list(compare.PRICE_AXES), default=suggested,
+                                  key="price_axis", bind="query-params", required=True)
+    axis = compare.PRICE_AXES[choice or suggested]
+    st.altair_chart(charts.compare_price_steps(curves, currency=table.base or "", axis=axis),
+                    width="stretch" if axis != "independent" else "content")
+    if left_out:
+        st.caption("Not drawn: " + "; ".join(markdown_plain(t) for t in left_out) + ".")
 
 ratings = compare.ratings_long(products)
 if not ratings.empty:
     st.subheader("Store ratings", anchor=False)
     st.altair_chart(charts.ratings_by_product(ratings), width="stretch")
 
-table_out = table.copy()
+table_out = table.export().drop(index=["Image"])
 table_out.insert(0, "figure", table_out.index)
-left, right = st.columns(2)
-with left:
-    st.download_button("Download comparison (CSV)", export.csv_bytes(table_out),
-                       file_name="comparison.csv", mime="text/csv",
-                       icon=":material/download:")
-with right:
-    st.download_button("Download comparison (Excel)",
-                       export.excel_bytes({"comparison": table_out}),
-                       file_name="comparison.xlsx", icon=":material/table_view:",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+ui.download_table(table_out, "comparison", "", "Download the comparison")

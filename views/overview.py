@@ -1,51 +1,60 @@
-"""Overview: the header card and the key numbers of the product on screen."""
+"""Overview: the header card, the key numbers, and every term the platform sent."""
 import streamlit as st
 
-from lib import analysis, export, ui
-from lib import format as fmt
+from lib import analysis, export, terms, ui
+from lib.labels import markdown_plain
+
+
+def metric_rows(numbers: list[analysis.KeyNumber], per_row: int = 4) -> None:
+    """Metrics in balanced rows of at most `per_row` (labels stay readable at 1280 px)."""
+    rows = -(-len(numbers) // per_row)
+    width = -(-len(numbers) // rows) if rows else 0
+    for start in range(0, len(numbers), width or 1):
+        chunk = numbers[start:start + width]
+        for column, number in zip(st.columns(width), chunk):
+            column.metric(number.label, number.value, help=number.help or None)
+
+
+def section(title: str, rows: terms.Rows) -> None:
+    """A titled two-column table, drawn only when the platform sent something for it."""
+    if not rows:
+        return
+    st.subheader(title, anchor=False)
+    st.dataframe(terms.rows_table(rows), hide_index=True, width="stretch",
+                 column_config={"Item": st.column_config.TextColumn(width="medium"),
+                                "Value": st.column_config.TextColumn(width="large")})
+
 
 product = ui.current_product()
 ui.header_card(product)
 
-currency = product.currency
-sale = product.price_range("sale_price")
-original = product.price_range("price")
-store = product.store
+metric_rows(analysis.price_numbers(product))
+numbers, unsent = analysis.fold_unsent(analysis.key_numbers(product))
+metric_rows(numbers)
+for line in unsent:                      # the platform's own reason, said once
+    st.caption(line)
 
-unit = f" ({currency})" if currency else ""
-prices = st.columns(2)
-prices[0].metric(f"Price{unit}", fmt.money_range(*sale) if sale else "—",
-                 help="Sale price, lowest to highest over all variants")
-prices[1].metric(f"Original price{unit}", fmt.money_range(*original) if original else "—",
-                 help="List price before discounts, lowest to highest over all variants")
-
-numbers = st.columns(5)
-numbers[0].metric("Rating", fmt.rating(store.product_rating))
-numbers[1].metric("Reviews", fmt.count(store.review_count))
-numbers[2].metric("Sold", fmt.count(store.sales_count, store.sales_text))
-numbers[3].metric("Variants", f"{product.variant_count}",
-                  help=f"{product.out_of_stock_count} out of stock")
-numbers[4].metric("Images", f"{len(product.media.images)}",
-                  help=f"{len(product.media.videos)} video(s)")
-
-store_line = store.name or "—"
-if store.url:
-    store_line = f"[{store_line}]({store.url})"
-details = [f"**Store:** {store_line}" + (f" ({store.country})" if store.country else ""),
-           f"**Ships from:** {', '.join(product.trade.ship_from_countries) or '—'}"]
-if product.trade.delivery_days is not None:
-    details.append(f"**Delivery:** about {product.trade.delivery_days} days to "
-                   f"{product.trade.ship_to_country or 'the selected country'}")
-if product.trade.package_size:
-    weight = (f", {product.trade.gross_weight_kg:g} kg" if product.trade.gross_weight_kg
-              else "")
-    details.append(f"**Package:** {product.trade.package_size}{weight}")
-st.markdown("  \n".join(details))
+store_line, store_tooltip = terms.store_line(product)
+st.markdown(store_line, help=store_tooltip or None)
+for label, text, tooltip in terms.shipping_lines(product):
+    st.markdown(f"**{label}:** {markdown_plain(text)}", help=tooltip or None)
 
 highlights = analysis.highlights(product)
 if highlights:
     st.subheader("What stands out", anchor=False)
-    st.markdown("\n".join(f"- {line}" for line in highlights))
+    # Variant names come from the payload: escaped, never Markdown.
+    st.markdown("\n".join(f"- {markdown_plain(line)}" for line in highlights))
+
+section("Terms of trade", terms.terms_of_trade(product))
+affiliate = terms.affiliate_terms(product)
+section("Affiliate", affiliate)
+if product.trade.promotion_link:
+    st.link_button("Open the promotion link", product.trade.promotion_link,
+                   icon=":material/open_in_new:")
+section("About the listing", terms.listing_details(product))
+if not product.attributes.empty:
+    st.subheader("Attributes", anchor=False)
+    st.dataframe(terms.attributes_table(product), hide_index=True, width="stretch")
 
 if product.description_html:
     with st.expander("Seller's description"):

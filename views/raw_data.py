@@ -3,8 +3,9 @@ import json
 
 import streamlit as st
 
-from lib import ui
-from lib.export import file_stem, tables
+from lib import terms, ui
+from lib.export import XLSX_MIME, file_stem, tables, workbook_bytes
+from lib.labels import gaps_as_dash, markdown_plain
 
 product = ui.current_product()
 ui.page_intro(product, "Raw data")
@@ -12,11 +13,17 @@ ui.page_intro(product, "Raw data")
 if product.warnings:
     st.subheader("Notes about the data", anchor=False)
     for warning in product.warnings:
-        st.markdown(f"- {warning}")
+        st.markdown(f"- {markdown_plain(warning)}")     # may quote the payload
 if product.not_provided:
     st.subheader("Not provided by this platform", anchor=False)
     for line in product.not_provided:
         st.markdown(f"- {line}")
+
+codes = terms.codes_as_sent(product)
+if not codes.empty:
+    st.subheader("Codes as sent", anchor=False)
+    st.caption("The other pages show these in words.")
+    st.dataframe(codes, hide_index=True, width="stretch")
 
 st.subheader("Normalised tables", anchor=False)
 for name, frame in tables(product).items():
@@ -24,8 +31,14 @@ for name, frame in tables(product).items():
         if frame.empty:
             st.caption("Empty for this product.")
         else:
-            st.dataframe(frame, hide_index=True, width="stretch")
+            # Gaps as "—" on screen (never "None"); the download keeps the typed table.
+            st.dataframe(gaps_as_dash(frame), hide_index=True, width="stretch")
             ui.download_csv(frame, name, product)
+
+st.download_button("Download all tables (Excel)", lambda: workbook_bytes(product),
+                   file_name=f"{file_stem(product)}.xlsx", mime=XLSX_MIME,
+                   icon=":material/table_view:", key="raw-workbook",
+                   help="A Summary sheet, then every table above with readable headers.")
 
 st.subheader("Payload as received", anchor=False)
 st.download_button("Download the payload (JSON)",

@@ -1,12 +1,15 @@
-"""SKU matrix: a metric by two variant properties, filters for the rest, the SKU table."""
+"""SKU matrix: a metric by two variant properties, filters for the rest, the SKU table.
+
+Every setting is bound to a query param (metric, rows, cols, filter-<property>), so a
+shared link reopens the same view; keys carry no product id.
+"""
 import streamlit as st
 
 from lib import analysis, charts, ui
-from lib import format as fmt
+from lib.platforms import PLATFORMS
 
 product = ui.current_product()
 ui.page_intro(product, "SKU matrix")
-ui.not_provided_note(product, "variant")
 
 skus = product.skus
 props = product.sku_properties
@@ -17,32 +20,43 @@ if skus.empty:
             "tabulate.", icon=":material/info:")
     st.stop()
 
-metric = st.segmented_control("Metric", list(analysis.METRICS),
-                              format_func=analysis.METRICS.get, default="sale_price",
-                              key="matrix-metric") or "sale_price"
-metric_label = analysis.METRICS[metric]
-value_format = ",.0f" if metric == "stock" else (".1f" if metric == "discount_pct" else ",.2f")
+default_row, default_col = analysis.default_axes(product)
+filter_defaults = analysis.default_filters(product, default_row, default_col)
+ui.bound_settings(
+    "sku-matrix", product,
+    {"metric": "sale_price", "rows": default_row, "cols": default_col,
+     **{f"filter-{prop}": values for prop, values in filter_defaults.items()}},
+    aliases={"metric": {key: key for key in analysis.METRICS}})
 
 if not props:
-    row = skus.iloc[0]
-    st.info(f"This product has a single variant (SKU {row['sku_id']}): "
-            f"{fmt.money(row['sale_price'], row['currency'])}"
-            f" (list price {fmt.money(row['price'], row['currency'])}), "
-            f"stock {fmt.count(row['stock'])}.", icon=":material/info:")
-    shown = skus
-elif len(props) == 1:
-    prop = props[0]
-    st.altair_chart(charts.value_bars(skus, prop=prop, metric=metric,
-                                      metric_label=metric_label), width="stretch")
+    # One variant: nothing to chart, so no metric to pick; one message.
+    st.info(analysis.single_variant_note(product, PLATFORMS[product.platform].label),
+            icon=":material/info:")
     shown = skus
 else:
-    default_row, default_col = analysis.default_axes(product)
+    ui.not_provided_note(product, "variant")
+    metric = st.segmented_control(
+        "Metric", list(analysis.METRICS), format_func=analysis.METRICS.get,
+        default="sale_price", required=True, key="metric", bind="query-params",
+        on_change=ui.keep_choice, args=("metric", st.session_state.get("metric", "sale_price")),
+    ) or "sale_price"
+    metric_label = analysis.metric_title(metric, currency)
+    value_format = ",.0f" if metric == "stock" else (".1f" if metric == "discount_pct"
+                                                     else ",.2f")
+    shown = skus
+
+if len(props) == 1:
+    st.altair_chart(charts.value_bars(skus, prop=props[0], metric=metric,
+                                      metric_label=metric_label, value_format=value_format),
+                    width="stretch")
+elif len(props) > 1:
     left, right = st.columns(2)
-    row_prop = left.selectbox("Rows", props, index=props.index(default_row), key="matrix-row")
+    row_prop = left.selectbox("Rows", props, index=props.index(default_row), key="rows",
+                              bind="query-params")
     col_choices = [p for p in props if p != row_prop]
     col_default = default_col if default_col in col_choices else col_choices[0]
     col_prop = right.selectbox("Columns", col_choices, index=col_choices.index(col_default),
-                               key="matrix-col")
+                               key="cols", bind="query-params")
     filters = {}
     others = [p for p in props if p not in (row_prop, col_prop)]
     if others:
@@ -50,7 +64,8 @@ else:
         for column, prop in zip(filter_columns, others):
             values = list(dict.fromkeys(skus[prop].dropna()))
             filters[prop] = column.multiselect(
-                f"{prop} (filter)", values, default=values[:1], key=f"matrix-filter-{prop}",
+                f"{prop} (filter)", values, default=values[:1], key=f"filter-{prop}",
+                bind="query-params",
                 help="Each cell shows the average over the variants that match; pick one "
                      "value to see single variants.")
     shown = analysis.filtered_skus(product, filters)
@@ -67,34 +82,40 @@ else:
         if any(len(v) != 1 for v in filters.values()):
             st.caption("Cells average several variants: pick a single value in the "
                        "filters to see individual variants.")
+        if (cells["status"] == analysis.STOCK_UNKNOWN).any():
+            st.caption("“stock not sent”: the platform did not say how many of these "
+                       "variants are available, so they are not counted as in stock.")
 
 st.markdown(f"**{analysis.summary_line(shown, currency)}**")
 
-# The SKU table: images, stock as a bar, prices with the currency.
-table_columns = (["image_url"] + props + ["sale_price", "price", "discount_pct", "stock",
-                                          "currency", "sku_id"]
-                 + [c for c in skus.columns if c.endswith("(system value)")]
-                 + [c for c in ("barcode", "ean") if skus[c].fillna("").astype(bool).any()])
-table = shown[[c for c in table_columns if c in shown.columns]].copy()
-table["image_url"] = table["image_url"].map(lambda u: ui.browser_url(u) if u else None)
-max_stock = int(skus["stock"].max()) if skus["stock"].notna().any() else 0
-st.dataframe(
-    table, hide_index=True, width="stretch",
-    column_config={
-        "image_url": st.column_config.ImageColumn("Image", width="small"),
-        "sale_price": st.column_config.NumberColumn(f"Sale price ({currency})", format="%.2f"),
-        "price": st.column_config.NumberColumn(f"Original price ({currency})", format="%.2f"),
-        "discount_pct": st.column_config.NumberColumn("Discount", format="%.0f%%"),
-        "stock": st.column_config.ProgressColumn("Stock", format="%d", min_value=0,
-                                                 max_value=max(1, max_stock)),
-        "currency": st.column_config.TextColumn("Currency", width="small"),
-        "sku_id": st.column_config.TextColumn("SKU id"),
-    })
+# The SKU table: images, stock as a bar when every figure is known, prices with the
+# currency in the header, gaps as "—" (never "None", never 0).
+table = analysis.sku_table(product, shown)
+table["image_url"] = table["image_url"].map(lambda u: ui.browser_url(u) if u else "")
+headers = analysis.sku_headers(currency)
+numeric = {c for c in table.columns if str(table[c].dtype) != "object"}
+config = {"image_url": st.column_config.ImageColumn("Image", width="small"),
+          "currency": st.column_config.TextColumn("Currency", width="small"),
+          "sku_id": st.column_config.TextColumn("SKU id")}
+for column in ("sale_price", "price", "discount_pct", "stock"):
+    if column not in numeric:                       # gaps made it text ("—", "not sent")
+        config[column] = st.column_config.TextColumn(headers[column])
+    elif column == "stock":
+        config[column] = st.column_config.ProgressColumn(
+            headers[column], format="%d", min_value=0,
+            max_value=int(max([1, *table[column].tolist()])))
+    elif column == "discount_pct":
+        config[column] = st.column_config.NumberColumn(headers[column], format="%.0f%%")
+    else:
+        config[column] = st.column_config.NumberColumn(headers[column], format="%.2f")
+st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 ui.download_csv(shown, "skus", product)
 
-if not product.country_prices.empty:
+country = analysis.country_prices(product)
+if country is not None:
     st.subheader("Price by ship-to country", anchor=False)
-    pivot = product.country_prices.pivot_table(index="sku_attr", columns="country",
-                                               values="price", aggfunc="first")
-    st.dataframe(pivot, width="stretch")
-    ui.download_csv(product.country_prices, "country-prices", product)
+    st.dataframe(country.table, hide_index=True, width="stretch", column_config={
+        name: st.column_config.TextColumn(name, help=f"Ship-to country {code}")
+        for name, code in country.countries.items()})
+    st.caption(country.caption)
+    ui.download_csv(country.tidy, "country-prices", product)

@@ -1,20 +1,22 @@
 """Store ratings: DSR scores on a fixed 0-5 scale, product rating, reviews, sales."""
 import streamlit as st
 
-from lib import charts, ui
-from lib import format as fmt
+from lib import analysis, charts, ui
+from lib.labels import countries_label, markdown_plain
 
 product = ui.current_product()
 ui.page_intro(product, "Store ratings")
-ui.not_provided_note(product, "rating")
+explained = ui.not_provided_note(product, "rating")
 store = product.store
 
-cols = st.columns(4)
-cols[0].metric("Product rating", fmt.rating(store.product_rating))
-cols[1].metric("Reviews", fmt.count(store.review_count))
-cols[2].metric("Sold", fmt.count(store.sales_count, store.sales_text),
-               help="As the marketplace shows it (e.g. 1000+)")
-cols[3].metric("Positive feedback", fmt.percent(store.positive_feedback_pct, 1))
+# Figures this platform never sends are said once, not drawn as a row of dashes.
+numbers, unsent = analysis.fold_unsent(analysis.store_numbers(product))
+for column, number in zip(st.columns(len(numbers)) if numbers else [], numbers):
+    # "Rating" on the Overview; here beside the store's own scores it needs its subject.
+    label = "Product rating" if number.label == "Rating" else number.label
+    column.metric(label, number.value, help=number.help or None)
+for line in [] if explained else unsent:      # the info box above already says it
+    st.caption(line)
 
 st.subheader("Detailed seller ratings", anchor=False)
 if store.ratings or store.missing_ratings:
@@ -23,13 +25,23 @@ if store.ratings or store.missing_ratings:
     if store.missing_ratings:
         st.caption("Not rated (missing in the answer, not zero): "
                    + ", ".join(store.missing_ratings))
+elif explained:                               # the info box above says why
+    st.caption("Not sent by this platform.")
 else:
     st.info("The answer carries no detailed seller ratings.", icon=":material/info:")
 
 st.subheader("Store", anchor=False)
-name = f"[{store.name or 'Store'}]({store.url})" if store.url else (store.name or "—")
-st.markdown(f"**Name:** {name}  \n**Store id:** {store.store_id or '—'}  \n"
-            f"**Country:** {store.country or '—'}")
+name = markdown_plain(store.name) if store.name else "—"
+if store.url:
+    name = f"[{name if store.name else 'Store page'}](<{store.url}>)"
+country = countries_label(store.country)
+if store.name or store.store_id or store.url or country:
+    st.markdown(f"**Name:** {name}  \n"
+                f"**Store id:** {markdown_plain(store.store_id) or '—'}  \n"
+                f"**Country:** {markdown_plain(country.text) if country else '—'}",
+                help=country.detail if country else None)
+else:
+    st.caption(f"Not sent. {analysis.not_sent_reason(product, 'store')}")
 
 from lib.export import store_table  # noqa: E402  (kept next to its only use)
 

@@ -57,14 +57,29 @@ NOT_PROVIDED = [
 ]
 
 
+# alibaba.icbu.product.get is a seller API: it reads the listings of the store whose
+# account authorised the app, and nothing else (seed 002: "获得单个商品详情" with the
+# seller's session). Another supplier's listing answers as "product does not exist".
+OWN_STORE_ONLY = ("This Alibaba.com API (alibaba.icbu.product.get) reads only the listings "
+                  "of the store that authorised this app, so a link to another supplier's "
+                  "listing cannot be opened.")
+NOT_IN_STORE_MESSAGE = ("No product with this ID was found among the listings of the store "
+                        "that authorised this app. " + OWN_STORE_ONLY)
+NOT_IN_STORE_HINT = ("Check the ID, or open a listing of the authorising store; to read "
+                     "another supplier's products, that supplier's store must authorise "
+                     "the app.")
+LISTING_NUMBER_HINT = ("The obfuscated ID is the product_id of alibaba.icbu.product.list, "
+                       "and the product manager of My Alibaba shows it; another supplier's "
+                       "listing can be read only if that supplier's store authorises the "
+                       "app.")
+
+
 def listing_hint(number: str) -> str:
-    """What to tell a user who asked for a listing number the API does not know."""
-    return (f"Alibaba.com's API identifies a product by its obfuscated ID (letters and "
-            f"digits, such as {EXAMPLE_ID}), not by the number {number} in the page "
-            f"link. The API only reads products of the store that authorised this app: "
-            f"find the obfuscated ID in that store's product list (the product_id of "
-            f"alibaba.icbu.product.list, or the product manager of My Alibaba) and "
-            f"paste it here.")
+    """What to tell a user who asked for a listing number the API does not know: most
+    often a link to another supplier's listing."""
+    return (f"{OWN_STORE_ONLY} If listing {number} is that store's own, paste its "
+            f"obfuscated ID (such as {EXAMPLE_ID}) from the store's product list instead "
+            f"of the number in the link.")
 
 
 def is_listing_number(text: str) -> bool:
@@ -121,8 +136,13 @@ class Alibaba(Platform):
             product = locate_product(data)
         except (ProductNotFound, InvalidQuery) as exc:
             if is_listing_number(asked):
-                raise InvalidQuery(listing_hint(asked), detail=exc.detail,
-                                   code=exc.code) from None
+                raise InvalidQuery(listing_hint(asked), detail=exc.detail, code=exc.code,
+                                   hint=LISTING_NUMBER_HINT,
+                                   gateway_message=exc.gateway_message) from None
+            if isinstance(exc, ProductNotFound):
+                raise ProductNotFound(NOT_IN_STORE_MESSAGE, detail=exc.detail,
+                                      code=exc.code, hint=NOT_IN_STORE_HINT,
+                                      gateway_message=exc.gateway_message) from None
             raise
         return _IcbuParser(product, data, query).product()
 

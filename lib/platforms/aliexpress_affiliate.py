@@ -21,14 +21,15 @@ from typing import Any
 from lib.coerce import as_list, safe_url, split_list, to_float, to_int, to_text
 from lib.errors import AuthError, BadResponse, InvalidQuery, ProductNotFound
 from lib.model import (SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media,
-                       Product, Store, Trade, Video, frame)
+                       Product, Store, Trade, frame)
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, IOP_GATEWAY,
                                              aliexpress_id_from_url, iop_request,
                                              validate_aliexpress_id)
 from lib.platforms.base import Platform
+from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
 from lib.platforms.common import discount_pct
 from lib.platforms.top import TOP_SIGN_METHODS, top_request
-from lib.platforms.envelopes import business_error, open_body
+from lib.platforms.envelopes import open_body
 
 METHOD = "aliexpress.affiliate.productdetail.get"
 RESPONSE_KEY = "aliexpress_affiliate_productdetail_get_response"
@@ -183,14 +184,12 @@ def locate_products(data: Any) -> list[dict]:
         if len(products) != len(data) or not data:
             raise BadResponse(detail="a JSON list that is not a list of products")
         return products
-    body = open_body(data, RESPONSE_KEY)
+    body = open_body(data, RESPONSE_KEY)      # raises resp_code 402, 405 ... (envelopes)
     outcome = body.get("resp_result", body)
     if isinstance(outcome, list):                       # a flattened capture
         outcome = {"result": {"products": outcome}}
     if not isinstance(outcome, dict):
         raise BadResponse(detail="resp_result is not an object")
-    if "resp_code" in outcome:
-        _raise_for_code(outcome.get("resp_code"), outcome.get("resp_msg"))
     if "resp_code" in outcome and "result" not in outcome:
         raise ProductNotFound(detail=f"resp_code {to_text(outcome.get('resp_code'))} "
                                      f"without a result")
@@ -208,26 +207,6 @@ def locate_products(data: Any) -> list[dict]:
     if not products:
         raise ProductNotFound(detail="the answer lists no products")
     return products
-
-
-def _raise_for_code(code: Any, message: Any) -> None:
-    number = to_float(code)
-    text = to_text(message)
-    if number is None or number in (0, 200):
-        return
-    detail = f"{to_text(code)} {text}".strip()
-    if number == EMPTY_RESULT or "result is empty" in text.lower():
-        raise ProductNotFound(detail=detail, code=to_text(code))
-    if number == PARAMETER_ERROR:
-        if "tracking" in text.lower():
-            raise AuthError("The marketplace did not accept the tracking ID. Check the "
-                            "affiliate tracking ID in the settings (it is listed in the "
-                            "AliExpress Portals account).", detail=detail,
-                            code=to_text(code))
-        raise InvalidQuery("The marketplace did not accept the request: a value is "
-                           "missing or not valid for this API.", detail=detail,
-                           code=to_text(code))
-    raise business_error(code, message) or BadResponse(detail=detail)
 
 
 def _choose(products: list[dict], asked: str, several: bool) -> tuple[dict, list[str]]:
@@ -372,12 +351,15 @@ class _AffiliateParser:
         if not images:
             self.warnings.append("The product has no images.")
         videos = []
-        video = to_text(self.p.get("product_video_url"))
-        if video:                                       # "" means: no video
-            if safe_url(video):
-                videos.append(Video(safe_url(video), images[0].url if images else ""))
+        sent = to_text(self.p.get("product_video_url"))
+        if sent:                                        # "" means: no video
+            # No poster or id of its own: kept only when playable, shown over the main image.
+            video = listed_video(sent)
+            if video is None:
+                self.warnings.append(NO_ADDRESS_WARNING)
             else:
-                self.warnings.append("A video was listed without a playable web address.")
+                video.poster = images[0].url if images else ""
+                videos.append(video)
         return Media(images=images, videos=videos)
 
     def _trade(self, price_notes: dict[str, str]) -> Trade:

@@ -12,13 +12,14 @@ from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_f
                         to_text)
 from lib.errors import BadResponse
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS,
-                       Image, Media, Product, Store, Trade, Video, frame)
+                       Image, Media, Product, Store, Trade, frame)
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
 from lib.platforms.base import Platform
+from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
 from lib.platforms.common import (discount_pct, first_object, most_common,
                                    price_pair)
-from lib.platforms.envelopes import business_error, open_body
+from lib.platforms.envelopes import open_body
 from lib.sanitize import image_sources, sanitize_html
 
 METHOD = "aliexpress.ds.product.get"
@@ -75,12 +76,7 @@ PLATFORM = AliExpressDropshipping()
 
 def locate_result(data: Any) -> dict:
     """The `result` object, whichever of the known shapes `data` is; raises for errors."""
-    body = open_body(data, RESPONSE_KEY)
-    error = business_error(body.get("rsp_code", body.get("code")), body.get("rsp_msg"))
-    if error and "result" not in body:
-        raise error
-    if error and to_float(body.get("rsp_code")) not in (None, 200.0):
-        raise error
+    body = open_body(data, RESPONSE_KEY)        # raises the error the answer states
     result = body.get("result", body)
     if isinstance(result, list):
         result = result[0] if result else {}
@@ -325,12 +321,13 @@ class _DsParser:
         for raw_video in as_list(multimedia.get("ae_video_dtos")):
             if not isinstance(raw_video, dict):
                 continue
-            url = safe_url(raw_video.get("media_url"))
-            if not url:
-                self.warnings.append("A video was listed without a playable web address.")
-                continue
-            videos.append(Video(url, safe_url(raw_video.get("poster_url")),
-                                to_text(raw_video.get("media_type"))))
+            video = listed_video(raw_video.get("media_url"), raw_video.get("poster_url"),
+                                 label=raw_video.get("media_type"),
+                                 media_id=raw_video.get("media_id"))
+            if video is None or not video.playable:
+                self.warnings.append(NO_ADDRESS_WARNING)
+            if video is not None:
+                videos.append(video)
         return Media(images=images, videos=videos)
 
     def _attributes(self):

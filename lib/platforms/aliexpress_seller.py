@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from lib.coerce import as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int, to_text
-from lib.errors import BadResponse, InvalidQuery, ProductNotFound, UpstreamError
+from lib.errors import BadResponse, InvalidQuery, UpstreamError
 from lib.model import (ATTRIBUTE_COLUMNS, COUNTRY_PRICE_COLUMNS, SKU_KEY_COLUMNS,
                        SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media, Product, Store, Trade,
                        frame)
@@ -33,11 +33,13 @@ from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpre
 from lib.platforms.base import Platform
 from lib.platforms.common import (discount_pct, first_object, most_common,
                                    price_pair)
-from lib.platforms.envelopes import open_body
+from lib.platforms.envelopes import find_error, open_body
 from lib.platforms.top import top_request
+from lib.platforms.video import listed_video
 from lib.sanitize import image_sources, sanitize_html
 
 KEY = "aliexpress-seller"
+SELLER_VIDEO_NOTE = "This API sends only the video's id and poster, not a playable address."
 METHOD_SOLUTION = "aliexpress.solution.product.info.get"
 METHOD_FIND = "aliexpress.postproduct.redefining.findaeproductbyid"
 METHOD_DROPSHIPPER = "aliexpress.postproduct.redefining.findaeproductbyidfordropshipper"
@@ -184,19 +186,9 @@ def locate_result(data: Any) -> dict:
         raise BadResponse(detail="no product data (aeop_ae_product_s_k_us / subject) in "
                                  "the answer")
     if to_bool(result.get("is_success")) is False:
-        raise _business_error(result)
+        # A result found by shape (not under `result`): the same rule as every answer.
+        raise find_error({"result": result}) or UpstreamError(detail="is_success false")
     return result
-
-
-def _business_error(result: Mapping[str, Any]):
-    code = to_text(result.get("error_code"))
-    message = to_text(result.get("error_message") or result.get("error_msg"))
-    detail = " / ".join(t for t in (code, message) if t) or "is_success false"
-    lowered = message.lower()
-    if any(words in lowered for words in ("not exist", "not found", "not_found",
-                                          "does not belong", "no product")):
-        return ProductNotFound(detail=detail, code=code or None)
-    return UpstreamError(detail=detail, code=code or None)
 
 
 def _placeholder(value: Any) -> bool:
@@ -596,12 +588,16 @@ class _SellerParser:
                    for (column, value), url in sku_images.items()]
         images += [Image(url, "detail") for url in image_sources(description)]
         multimedia = self.result.get("aeop_a_e_multimedia")
-        videos = as_list(multimedia.get("aeop_a_e_videos")) if isinstance(multimedia, dict) else []
-        unplayable = [v for v in videos if isinstance(v, dict)]
-        if unplayable:
-            self.warnings.append(f"{len(unplayable)} video(s) are listed, but this API sends "
+        listed = as_list(multimedia.get("aeop_a_e_videos")) if isinstance(multimedia, dict) else []
+        listed = [v for v in listed if isinstance(v, dict)]
+        if listed:
+            self.warnings.append(f"{len(listed)} video(s) are listed, but this API sends "
                                  f"only their ids and posters, not a playable address.")
-        return Media(images=images, videos=[])
+        # Poster-only videos are kept (marked not playable) so the gallery shows them.
+        videos = [listed_video(v.get("media_url"), v.get("poster_url"),
+                               label=v.get("media_type"), media_id=v.get("media_id"),
+                               no_address_note=SELLER_VIDEO_NOTE) for v in listed]
+        return Media(images=images, videos=[v for v in videos if v is not None])
 
     def _attributes(self):
         rows = []

@@ -6,7 +6,9 @@ from typing import Any, Mapping
 
 import httpx
 
+from lib.errors import FetchError
 from lib.model import Product
+from lib.platforms.envelopes import find_error
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class Platform:
     def parse(self, data: Any, query: Any = None) -> Product:
         """Decoded JSON -> Product; raises a FetchError subclass for error envelopes."""
         raise NotImplementedError
+
+    def error_in(self, data: Any) -> FetchError | None:
+        """The error a decoded answer states (any platform's envelope shapes, this
+        platform's codes), or None; the client reads HTTP error answers with it."""
+        return find_error(data)
+
+    def apply_settings(self, product: Product, credentials: Mapping[str, str]) -> Product:
+        """What the settings say about an answer the API leaves out (the Tuya mall's
+        currency); called by the client after parse. Default: nothing."""
+        return product
 
     # The demo gateway (lib/sandbox) asks the platform how to read its own wire format.
     def sandbox_product_id(self, params: Mapping[str, str]) -> str:

@@ -21,9 +21,11 @@ from lib.coerce import as_list, safe_url, to_bool, to_float, to_int, to_text
 from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, ProductNotFound,
                         RateLimited, UpstreamError)
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, Image, Media,
-                       Product, Trade, Video, frame)
+                       Product, Trade, frame)
 from lib.platforms.base import Platform, Token
+from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
 from lib.platforms.common import discount_pct, price_pair
+from lib.platforms.envelopes import COMMON_RULES, Rule, find_error
 from lib.sanitize import image_sources, sanitize_html
 from lib.signing import tuya_sign, tuya_url
 
@@ -47,8 +49,8 @@ INSTALL_TYPES = {1: "No installation needed", 2: "On-site installation",
                  3: "Installed by the buyer"}
 COMMODITY_TYPES = {0: "physical", 5: "virtual"}
 
-_NOT_FOUND_MESSAGE = ("No commodity with this code was found in this Tuya mall. Check the "
-                      "commodity code and the mall code in the settings.")
+_NOT_FOUND_MESSAGE = "No commodity with this code was found in this Tuya mall."
+_NOT_FOUND_HINT = "Check the commodity code, and the mall code in the Tuya settings."
 
 
 class TuyaMall(Platform):
@@ -121,6 +123,9 @@ class TuyaMall(Platform):
     def parse(self, data, query=None):
         return _TuyaParser(data, query).product()
 
+    def error_in(self, data):
+        return tuya_error(data)
+
     # -- the demo gateway (lib/sandbox/tuya.py) ------------------------------------------
     def sandbox_product_id(self, params):
         return params.get("commodity_code", "")
@@ -132,8 +137,41 @@ class TuyaMall(Platform):
     def sandbox_answer(self, fixture, params):
         return fixture
 
+    # -- settings ---------------------------------------------------------------------------
+    def apply_settings(self, product, credentials):
+        return with_mall_currency(product, credentials.get("currency"))
+
 
 PLATFORM = TuyaMall()
+
+# The API sends prices without a currency: the mall's currency is a setting (`currency`
+# in the Tuya credentials; the demo mall's is in fixtures/tuya/catalogue.json).
+NO_CURRENCY_WARNING = ("Tuya does not say which currency the prices are in: add the mall's "
+                       "currency (currency = \"EUR\", for example) to the Tuya settings so "
+                       "they are labelled and can be compared.")
+
+
+def with_mall_currency(product: Product, setting: str | None) -> Product:
+    """The product with the mall currency from the settings on every price (the parser
+    leaves it empty); unchanged when the setting is absent."""
+    from lib.query import normalise_currency
+
+    text = to_text(setting)
+    if not text:
+        return product
+    try:
+        currency = normalise_currency(text)
+    except InvalidQuery as exc:
+        raise InvalidQuery(f"The Tuya currency setting is not valid: {exc.user_message}",
+                           detail="tuya currency setting") from None
+    product.currency = currency
+    if "currency" in product.skus:
+        product.skus["currency"] = currency
+    product.warnings = [w for w in product.warnings if w != NO_CURRENCY_WARNING]
+    if len(product.skus):
+        product.warnings.append(f"Tuya does not send a currency: the prices are taken to be "
+                                f"in {currency}, the mall currency in the Tuya settings.")
+    return product
 
 
 def endpoint_of(credentials: Mapping[str, str]) -> str:
@@ -167,60 +205,61 @@ def signed_request(credentials: Mapping[str, str], *, path: str,
 
 
 # --- envelopes ---------------------------------------------------------------------------
+_TUYA_CONSOLE = "the Tuya developer console (Cloud > your project)"
+# Tuya's own codes (its error code page; 2000000 is the one the detail document lists),
+# in front of the rules every gateway shares.
+TUYA_RULES: tuple[Rule, ...] = (
+    Rule(AuthError,
+         "Tuya rejected the request signature: the client secret (Access Secret) is "
+         "probably wrong.",
+         f"Copy the Access Secret again from the project's overview in {_TUYA_CONSOLE} "
+         "into the Tuya settings.", codes=frozenset({"1004"})),
+    Rule(AuthError,
+         "Tuya does not accept the client secret (Access Secret).",
+         f"Copy the Access Secret again from {_TUYA_CONSOLE} into the Tuya settings.",
+         codes=frozenset({"1001"})),
+    Rule(AuthError,
+         "Tuya does not recognise the client ID (Access ID).",
+         "Check the Access ID in the Tuya settings, and that the endpoint is your cloud "
+         "project's data centre.", codes=frozenset({"1005", "1007", "1008"})),
+    Rule(AuthError,
+         "The Tuya access token has expired or is no longer valid.",
+         "A new token is requested automatically; if this keeps happening, check the "
+         "Access ID and Access Secret in the Tuya settings.",
+         codes=TOKEN_ERROR_CODES | {"1002", "1400"}),
+    Rule(UpstreamError,
+         "Tuya rejected the request time: this computer's clock may be wrong.",
+         "Set this computer's clock to the right time (automatic time), then try again.",
+         codes=frozenset({"1013"})),
+    Rule(AuthError,
+         "This Tuya cloud project is not allowed to use the mall API.",
+         f"Subscribe to the mall API service and authorise the project in {_TUYA_CONSOLE}.",
+         codes=frozenset({"1106"})),
+    Rule(UpstreamError,
+         "Tuya does not know this API address: the endpoint may be another data centre.",
+         "Set the endpoint in the Tuya settings to the data centre of your cloud project.",
+         codes=frozenset({"1108"})),
+    Rule(RateLimited,
+         "Tuya is limiting how often we may ask. Please wait {wait} and try again.",
+         "Wait {wait} before the next try; if it happens often, fetch fewer products at a "
+         "time.", codes=frozenset({"1110", "1111", "1199"})),
+    Rule(ProductNotFound, _NOT_FOUND_MESSAGE, _NOT_FOUND_HINT,
+         codes=frozenset({"1000", "2000000"})),
+    Rule(InvalidQuery,
+         "Tuya did not accept the request: a value is missing or not valid, such as the "
+         "mall code.",
+         "Check the mall code in the Tuya settings and the commodity code.",
+         codes=frozenset({"1100", "1101", "1102", "1109"})),
+    Rule(UpstreamError,
+         "Tuya is having trouble right now. Please try again in a minute.",
+         "Try again in a minute.", codes=frozenset({"500"}), retryable=True),
+    *COMMON_RULES,
+)
+
+
 def tuya_error(data: Any) -> FetchError | None:
     """The FetchError for a Tuya error envelope, or None when the answer succeeded."""
-    if not isinstance(data, dict):
-        return None
-    success = to_bool(data.get("success"))
-    if success is True:
-        return None
-    if success is None and ("code" not in data or any(
-            k in data for k in ("result", "commodity_code", "sku_list", "access_token"))):
-        return None                    # a bare result: its "code" is the mall code
-    code = to_text(data.get("code")) or "?"
-    message = to_text(data.get("msg"))
-    tid = to_text(data.get("tid"))
-    detail = " ".join(t for t in (code, message, f"(tid {tid})" if tid else "") if t)
-    if code == "1004":
-        return AuthError("Tuya rejected the request signature: the client secret (Access "
-                         "Secret) is probably wrong. Check the Tuya settings.",
-                         detail=detail, code=code)
-    if code == "1001":
-        return AuthError("Tuya does not accept the client secret (Access Secret). Check "
-                         "the Tuya settings.", detail=detail, code=code)
-    if code in {"1005", "1007", "1008"}:
-        return AuthError("Tuya does not recognise the client ID (Access ID). Check the "
-                         "Tuya settings and the data centre endpoint.", detail=detail,
-                         code=code)
-    if code in TOKEN_ERROR_CODES or code in {"1002", "1400"}:
-        return AuthError("The Tuya access token has expired or is no longer valid. A new "
-                         "one is requested automatically; if this keeps happening, check "
-                         "the Tuya settings.", detail=detail, code=code)
-    if code == "1013":
-        return UpstreamError("Tuya rejected the request time: this computer's clock may be "
-                             "wrong. Check the system clock and try again.", detail=detail,
-                             code=code)
-    if code == "1106":
-        return AuthError("This Tuya cloud project is not allowed to use the mall API. "
-                         "Subscribe to the API service and authorise the project in the "
-                         "Tuya developer console.", detail=detail, code=code)
-    if code == "1108":
-        return UpstreamError("Tuya does not know this API address. Check that the endpoint "
-                             "in the settings is the data centre of your cloud project.",
-                             detail=detail, code=code)
-    if code in {"1110", "1111", "1199"}:
-        return RateLimited("Tuya is limiting how often we may ask. Please wait a moment "
-                           "and try again.", detail=detail, code=code, retry_after=1.0)
-    if code in {"1000", "2000000"}:
-        return ProductNotFound(_NOT_FOUND_MESSAGE, detail=detail, code=code)
-    if code in {"1100", "1101", "1102", "1109"}:
-        return InvalidQuery("Tuya did not accept the request: a value is missing or not "
-                            "valid. Check the mall code in the settings.", detail=detail,
-                            code=code)
-    if code == "500":
-        return UpstreamError("Tuya is having trouble right now. Please try again in a "
-                             "minute.", detail=detail, code=code, retryable=True)
-    return UpstreamError(detail=detail, code=code)
+    return find_error(data, TUYA_RULES)
 
 
 def _result(data: Any) -> Any:
@@ -246,7 +285,8 @@ class _TuyaParser:
         if isinstance(result, list):
             result = result[0] if result else None
         if not result:
-            raise ProductNotFound(_NOT_FOUND_MESSAGE, detail="success with an empty result")
+            raise ProductNotFound(_NOT_FOUND_MESSAGE, hint=_NOT_FOUND_HINT,
+                                  detail="success with an empty result")
         if not isinstance(result, dict):
             raise BadResponse(detail="the result is not an object")
         self.result = result
@@ -263,8 +303,7 @@ class _TuyaParser:
         description = sanitize_html(to_text(r.get("description")))
         skus, sku_images = self._skus()
         if len(skus):
-            self.warnings.append("Tuya does not say which currency the prices are in; they "
-                                 "are shown as sent, in the mall's currency.")
+            self.warnings.append(NO_CURRENCY_WARNING)
         publish = to_bool(r.get("publish"))
         product = Product(
             platform=KEY,
@@ -372,11 +411,12 @@ class _TuyaParser:
         detail += [u for u in image_sources(description) if u not in detail]
         images += [Image(u, "detail") for u in detail]
         videos = []
-        video = safe_url(r.get("video"))
-        if video:
-            videos.append(Video(video, safe_url(r.get("video_pic"))))
-        elif to_text(r.get("video")):
-            self.warnings.append("A video was listed without a playable web address.")
+        if to_text(r.get("video")):                 # a cover alone is not a listed video
+            video = listed_video(r.get("video"), r.get("video_pic"))
+            if video is None or not video.playable:
+                self.warnings.append(NO_ADDRESS_WARNING)
+            if video is not None:
+                videos.append(video)
         return Media(images=images, videos=videos)
 
     def _trade(self, skus) -> Trade:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from lib.query import ProductQuery
 from lib.sandbox.gateway import (DEMO_CREDENTIALS, SandboxGateway, SandboxTransport,
                                  catalogue, fixture_ids, load_fixture)
+from lib.sandbox.shortlinks import ShortLinkTransport, demo_query_for, demo_short_links
 
 # Every platform lists its demo products in fixtures/<platform>/catalogue.json (data;
 # the AliExpress one is written by tools/build_demo.py with its fixtures).
@@ -30,4 +31,5 @@ def demo_title(query: ProductQuery) -> str:
 
 
 __all__ = ["DEMO_PRODUCTS", "DEMO_CREDENTIALS", "DEMO_TITLES", "SandboxGateway",
-           "SandboxTransport", "demo_title", "fixture_ids", "load_fixture"]
+           "SandboxTransport", "ShortLinkTransport", "demo_query_for", "demo_short_links",
+           "demo_title", "fixture_ids", "load_fixture"]

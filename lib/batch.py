@@ -1,0 +1,182 @@
+"""Batch fetch without Streamlit: reading many pasted ids or links, the results and
+failures tables (human headers, ready to show and to download), and which failures are
+worth fetching again."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from lib import compare
+from lib import format as fmt
+from lib.compare import RefProblem
+from lib.errors import FetchError
+from lib.model import Product
+from lib.query import ProductQuery
+
+# The failure kinds in words, for people reading the failures table.
+KIND_WORDS = {
+    "InvalidQuery": "not a product id or link", "ProductNotFound": "product not found",
+    "NotAvailableInCountry": "not sold to this country", "AuthError": "credentials refused",
+    "RateLimited": "rate limited", "UpstreamError": "marketplace error",
+    "BadResponse": "answer could not be read", "NetworkError": "network problem",
+}
+REJECTED = "not a product id or link"
+# The long "Problem" last, so that the short columns stay in view.
+FAILURE_COLUMNS = ["Platform", "Product id", "Entered as", "Kind", "Retry possible", "Problem"]
+# Figures of the compare table that say nothing new in a batch row: the image is a URL
+# nobody reads, the platform has its own column, and the unit price at 1 is the lowest
+# price again (the cheapest variant at quantity 1) or empty below the MOQ.
+_NOT_IN_BATCH = {"Image", "Platform", "Unit price at 1"}
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    text: str                 # as entered
+    key: str                  # the product it repeats ("aliexpress:1005…")
+
+
+@dataclass
+class Reading:
+    """What a paste (or uploaded column) holds: the products to fetch, in order and
+    once each, the entries that are not ids or links, and the repeats skipped."""
+    queries: list[ProductQuery] = field(default_factory=list)
+    rejected: list[RefProblem] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """'9 entries are not product ids or links · 3 duplicates skipped'."""
+        parts = []
+        if self.rejected:
+            n = len(self.rejected)
+            parts.append("1 entry is not a product id or link" if n == 1 else
+                         f"{n} entries are not product ids or links")
+        if self.duplicates:
+            n = len(self.duplicates)
+            parts.append(f"{n} duplicate{'s' if n != 1 else ''} skipped")
+        return " · ".join(parts)
+
+    def skipped_table(self) -> pd.DataFrame:
+        """One row per entry not fetched, with the reason (shown as plain text)."""
+        rows = [{"Entered as": p.text, "Why skipped": p.message} for p in self.rejected]
+        rows += [{"Entered as": d.text, "Why skipped": f"duplicate of {d.key}"}
+                 for d in self.duplicates]
+        return pd.DataFrame(rows, columns=["Entered as", "Why skipped"])
+
+
+def tokens(text: str) -> list[str]:
+    """The entries of a paste, split exactly as compare.parse_refs splits them."""
+    return [t for t in compare._SPLIT.split(text or "") if t]
+
+
+def read_refs(text: str, platform: str | None = None, **locale: str) -> Reading:
+    """compare.parse_refs entry by entry, so that repeats are counted, not dropped
+    silently: '1005006789012345' and its product link are the same product."""
+    reading = Reading()
+    seen: set[str] = set()
+    for token in tokens(text):
+        queries, problems = compare.parse_refs(token, platform, **locale)
+        reading.rejected.extend(problems)
+        for query in queries:
+            if query.key in seen:
+                reading.duplicates.append(Duplicate(token[:120], query.key))
+            else:
+                seen.add(query.key)
+                reading.queries.append(query)
+    return reading
+
+
+# --- fetched results --------------------------------------------------------------------
+def fetch(queries: list[ProductQuery], credentials=None, on_progress=None
+          ) -> list[Product | FetchError]:
+    """The batch page's one call to the client (paced, retried, one failure never stops
+    the rest); tests replace it to put a transport in between."""
+    from lib.client import fetch_many
+
+    return fetch_many(queries, credentials=credentials, on_progress=on_progress)
+
+
+def retryable(result: object) -> bool:
+    """Worth another try: the client marks rate limits, network faults, 5xx and cut-off
+    answers as transient; not-found, refused credentials and bad ids are final."""
+    return isinstance(result, FetchError) and bool(result.retryable)
+
+
+def to_retry(queries: list[ProductQuery], results: list[Product | FetchError]
+             ) -> list[ProductQuery]:
+    return [q for q, r in zip(queries, results) if retryable(r)]
+
+
+def merge(previous: dict | None, queries: list[ProductQuery],
+          results: list[Product | FetchError]) -> dict:
+    """The batch state after (re)fetching `queries`: newer results replace older ones,
+    the first order of the products is kept."""
+    state = {"order": [], "results": {}, "queries": {}, "rejected": [], "duplicates": []}
+    if previous:
+        state = {**state, **{k: (list(v) if isinstance(v, list) else dict(v))
+                             for k, v in previous.items()}}
+    for query, result in zip(queries, results):
+        if query.key not in state["results"]:
+            state["order"].append(query.key)
+        state["results"][query.key] = result
+        state["queries"][query.key] = query
+    return state
+
+
+def product_link(product: Product) -> str | None:
+    """The product page, only as a web address (never a script or data URL)."""
+    url = (product.url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else None
+
+
+def _platform_label(key: str) -> str:
+    from lib.platforms import PLATFORMS
+
+    return PLATFORMS[key].label if key in PLATFORMS else key
+
+
+def results_table(queries: list[ProductQuery], results: list[Product | FetchError]
+                  ) -> pd.DataFrame:
+    """One row per fetched product: platform, id, link, then the compare figures, each
+    column once. Price columns carry the currency when every row has the same one."""
+    rows = []
+    for query, result in zip(queries, results):
+        if isinstance(result, FetchError):
+            continue
+        figures = {k: v for k, v in compare.product_column(result).items()
+                   if k not in _NOT_IN_BATCH}
+        rows.append({"Platform": _platform_label(query.platform),
+                     "Product id": query.product_id, "Link": product_link(result), **figures})
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=["Platform", "Product id", "Link"])
+    currencies = {str(c) for c in table.get("Currency", pd.Series(dtype=object)).dropna()}
+    if len(currencies) == 1:
+        (currency,) = currencies
+        price_rows = [c for c in getattr(compare, "PRICE_ROWS", []) if c in table]
+        table = table.rename(columns={c: fmt.with_unit(c, currency) for c in price_rows})
+    return table.loc[:, ~table.columns.duplicated()]
+
+
+def failures_table(queries: list[ProductQuery], results: list[Product | FetchError],
+                   rejected: list[RefProblem] = ()) -> pd.DataFrame:
+    """One row per product that failed and per entry that was not understood, each with
+    its reason and whether trying again may help."""
+    rows = []
+    for query, result in zip(queries, results):
+        if not isinstance(result, FetchError):
+            continue
+        rows.append({"Platform": _platform_label(query.platform),
+                     "Product id": query.product_id, "Entered as": "",   # id says it
+                     "Problem": result.user_message,
+                     "Kind": KIND_WORDS.get(result.kind, result.kind),
+                     "Retry possible": "yes" if retryable(result) else "no"})
+    rows += [{"Platform": "", "Product id": "", "Entered as": p.text, "Problem": p.message,
+              "Kind": REJECTED, "Retry possible": "no"} for p in rejected]
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
+def batch_table(results: list[Product | FetchError], queries: list[ProductQuery],
+                rejected: list[RefProblem] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per fetched product, one row per failure or rejected entry)."""
+    return results_table(queries, results), failures_table(queries, results, rejected)
