@@ -23,7 +23,8 @@ KIND_WORDS = {
 }
 REJECTED = "not a product id or link"
 # The long "Problem" last, so that the short columns stay in view.
-FAILURE_COLUMNS = ["Platform", "Product id", "Entered as", "Kind", "Retry possible", "Problem"]
+FAILURE_COLUMNS = ["Platform", "Product id", "Entered as", "Kind", "Retry possible", "Problem",
+                   "What to do", "Marketplace said"]
 # Figures of the compare table that say nothing new in a batch row: the image is a URL
 # nobody reads, the platform has its own column, and the unit price at 1 is the lowest
 # price again (the cheapest variant at quantity 1) or empty below the MOQ.
@@ -170,9 +171,12 @@ def failures_table(queries: list[ProductQuery], results: list[Product | FetchErr
                      "Product id": query.product_id, "Entered as": "",   # id says it
                      "Problem": result.user_message,
                      "Kind": KIND_WORDS.get(result.kind, result.kind),
-                     "Retry possible": "yes" if retryable(result) else "no"})
+                     "Retry possible": "yes" if retryable(result) else "no",
+                     "What to do": getattr(result, "hint", "") or "",
+                     "Marketplace said": getattr(result, "gateway_message", "") or ""})
     rows += [{"Platform": "", "Product id": "", "Entered as": p.text, "Problem": p.message,
-              "Kind": REJECTED, "Retry possible": "no"} for p in rejected]
+              "Kind": REJECTED, "Retry possible": "no", "What to do": "", "Marketplace said": ""}
+             for p in rejected]
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
 
 

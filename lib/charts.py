@@ -182,11 +182,13 @@ def ratings_by_product(ratings: pd.DataFrame) -> alt.Chart:
     """DSR scores by product: grouped bars on the fixed 0-5 scale."""
     order = list(dict.fromkeys(ratings["rating"]))
     return alt.Chart(ratings).mark_bar(cornerRadiusEnd=3).encode(
-        x=alt.X("score:Q", title="Score (0–5)", scale=alt.Scale(domain=list(RATING_DOMAIN))),
+        x=alt.X("score:Q", title="Score (0–5)", scale=alt.Scale(domain=list(RATING_DOMAIN)),
+                axis=alt.Axis(values=[0, 1, 2, 3, 4, 5])),
         y=alt.Y("rating:N", title=None, sort=order),
         yOffset=alt.YOffset("product:N"),
-        color=alt.Color("product:N", title="Product", legend=alt.Legend(orient="bottom",
-                                                                         columns=1)),
+        # One product per legend line, uncut: the names are what tells the bars apart.
+        color=alt.Color("product:N", title="Product", legend=alt.Legend(
+            orient="bottom", columns=1, labelLimit=600)),
         tooltip=["product:N", "rating:N", alt.Tooltip("score:Q", format=".1f")],
     ).properties(height=alt.Step(14), width="container")
 

@@ -145,6 +145,12 @@ def _text(value: object, reason: str = NOT_SENT) -> Cell:
     return Cell(value, "") if value not in (None, "") else Cell(None, reason)
 
 
+def _platform_label(key: str) -> str:
+    from lib.platforms import PLATFORMS
+
+    return PLATFORMS[key].label if key in PLATFORMS else key
+
+
 def cheapest_sku(product: Product) -> pd.Series | None:
     priced = product.skus.dropna(subset=["sale_price"])
     if priced.empty:
@@ -176,7 +182,7 @@ def product_cells(product: Product) -> dict[str, Cell]:
     cells: dict[str, Cell] = {
         "Image": _text(product.main_image),
         "Title": _text(product.title),
-        "Platform": Cell(product.platform),
+        "Platform": Cell(_platform_label(product.platform)),
         "Currency": Cell(currency_label(product.currency)),
         "Lowest price": _number(prices[0] if prices else None),
         "Highest price": _number(prices[1] if prices else None),
@@ -208,7 +214,7 @@ def product_cells(product: Product) -> dict[str, Cell]:
         "Ships from": _text(", ".join(product.trade.ship_from_countries)),
         "Variants": Cell(len(product.skus)),
         "Images": Cell(len(product.media.images)),
-        "Videos": Cell(len(product.media.videos)),
+        "Videos": Cell(sum(video.playable for video in product.media.videos)),
         "Fetched at": Cell(product.fetched_at.strftime("%Y-%m-%d %H:%M UTC")),
     })
     for label, score in store.ratings.items():

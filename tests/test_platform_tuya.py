@@ -140,7 +140,7 @@ def test_seed_example(form):
     # postage_type 1 = free shipping, although a fee of 100 is sent beside it.
     assert product.trade.postage == "Free shipping"
     assert any("100" in w and "free" in w for w in product.warnings)
-    assert product.trade.installation == "On-site installation, fee 1.00"
+    assert product.trade.installation == "On-site installation, fee 1.00 (currency not stated)"
     assert product.trade.notes == {"Orders when out of stock": "not allowed"}
     assert [(i.kind, i.label) for i in product.media.images] == [
         ("main", ""), ("sku", "Material: Cotton"), ("detail", "")]
@@ -408,7 +408,7 @@ def test_demo_plug_values():
     assert rows(product.skus[["Plug type", "Pack", "price", "sale_price", "stock"]])[:3] == [
         ("EU", "1 pack", 14.99, 11.99, 320), ("EU", "2 pack", 27.99, 21.99, 150),
         ("EU", "4 pack", 52.99, 39.99, 0)]
-    assert product.trade.postage == "Fixed postage 4.99"
+    assert product.trade.postage == "Fixed postage 4.99 EUR"   # the demo mall currency
     assert product.trade.installation == "Installed by the buyer"
     assert product.trade.notes["Orders when out of stock"] == "allowed for 1 of 6 SKUs"
     # One picture per plug type, labelled by the option its SKUs share.
@@ -423,7 +423,7 @@ def test_demo_lock_values():
     assert rows(product.skus[["Finish", "price", "sale_price", "discount_pct"]]) == [
         ("Satin Silver", 249.0, 199.0, 20.1), ("Matte Black", 249.0, 209.0, 16.1)]
     assert product.trade.postage == "Free shipping"
-    assert product.trade.installation == "On-site installation, fee 49.00"
+    assert product.trade.installation == "On-site installation, fee 49.00 EUR"
     assert [i.kind for i in product.media.images].count("detail") == 1
 
 

@@ -312,13 +312,14 @@ def test_tuya_postage_and_installation(key):
     raw = raw_product(key)
     at = open_view("overview", key)
     shown = section(at, "Postage")
-    postage = {1: "Free shipping", 2: f"Fixed postage {float(raw['postage_fee']):.2f}"}
+    currency = product_of(key).currency     # the demo mall's currency setting
+    postage = {1: "Free shipping", 2: f"Fixed postage {float(raw['postage_fee']):.2f} {currency}"}
     assert shown["Postage"] == postage[int(raw["postage_type"])]
     install = {1: "No installation needed", 2: "On-site installation",
                3: "Installed by the buyer"}[int(raw["install_type"])]
     assert shown["Installation"].startswith(install)
     if int(raw["install_type"]) == 2 and float(raw["install_fee"]):
-        assert f"fee {float(raw['install_fee']):.2f}" in shown["Installation"]
+        assert f"fee {float(raw['install_fee']):.2f} {currency}" in shown["Installation"]
 
 
 @pytest.mark.parametrize("key", AFFILIATE)

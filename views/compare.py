@@ -54,7 +54,8 @@ results = ui.load_products(queries)
 products = [r for r in results if not isinstance(r, FetchError)]
 for query, result in zip(queries, results):
     if isinstance(result, FetchError):
-        st.error(f"{markdown_plain(query.key)}: {result.user_message}", icon=":material/error:")
+        st.caption(markdown_plain(f"{query.key} could not be compared:"))
+        ui.error_box(result)
 if not products:
     st.stop()
 

@@ -68,7 +68,7 @@ with left:
 with right:
     # A callable: the workbook is built only when someone clicks, not on every rerun.
     st.download_button("Download all tables (Excel)",
-                       lambda: export.excel_bytes(export.tables(product)),
+                       lambda: export.workbook_bytes(product),
                        file_name=f"{export.file_stem(product)}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:")

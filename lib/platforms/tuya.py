@@ -146,6 +146,8 @@ PLATFORM = TuyaMall()
 
 # The API sends prices without a currency: the mall's currency is a setting (`currency`
 # in the Tuya credentials; the demo mall's is in fixtures/tuya/catalogue.json).
+# Fees in the trade texts carry this until the mall currency is known (with_mall_currency).
+UNSTATED = " (currency not stated)"
 NO_CURRENCY_WARNING = ("Tuya does not say which currency the prices are in: add the mall's "
                        "currency (currency = \"EUR\", for example) to the Tuya settings so "
                        "they are labelled and can be compared.")
@@ -167,6 +169,9 @@ def with_mall_currency(product: Product, setting: str | None) -> Product:
     product.currency = currency
     if "currency" in product.skus:
         product.skus["currency"] = currency
+    trade = product.trade
+    trade.postage = trade.postage.replace(UNSTATED, f" {currency}")
+    trade.installation = trade.installation.replace(UNSTATED, f" {currency}")
     product.warnings = [w for w in product.warnings if w != NO_CURRENCY_WARNING]
     if len(product.skus):
         product.warnings.append(f"Tuya does not send a currency: the prices are taken to be "
@@ -449,12 +454,12 @@ class _TuyaParser:
                                      f"{fee:g} was also sent; it is shown as free.")
             return "Free shipping"
         if kind == 2:
-            return f"Fixed postage {fee:.2f}" if fee is not None else \
+            return f"Fixed postage {fee:.2f}{UNSTATED}" if fee is not None else \
                 "Fixed postage (amount not sent)"
         if kind is None and fee is None:
             return ""
         self.warnings.append(f"Unknown postage type {to_text(self.result.get('postage_type'))}.")
-        return f"Postage {fee:.2f}" if fee is not None else ""
+        return f"Postage {fee:.2f}{UNSTATED}" if fee is not None else ""
 
     def _installation(self) -> str:
         kind = to_int(self.result.get("install_type"))
@@ -463,6 +468,6 @@ class _TuyaParser:
         if kind is not None and not text:
             self.warnings.append(f"Unknown installation type {kind}.")
         if kind == 2 and fee:
-            text += f", fee {fee:.2f}"
+            text += f", fee {fee:.2f}{UNSTATED}"
         return text
 
