@@ -27,7 +27,6 @@ import email.utils
 import hashlib
 import logging
 import random
-import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -36,6 +35,7 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping
 import httpx
 
 from lib.credentials import Credentials
+from lib.aio import run_sync
 from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, NetworkError,
                         RateLimited, UpstreamError)
 from lib.log import mask_params, mask_path, scrub
@@ -121,29 +121,7 @@ def fetch_many(queries: Iterable[ProductQuery], *, credentials: Mapping[str, Any
     keeps to real time, shared with every other fetch in the process."""
     batch = _Batch(list(queries), credentials, transport, concurrency, qps, on_progress,
                    policy, clock, sleep, random.Random(seed))
-    return _run(batch.run())
-
-
-def _run(coro: Awaitable[Any]) -> Any:
-    """Run a coroutine from sync code, also when an event loop is already running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+    return run_sync(batch.run())
 
 
 class _SyncToAsync(httpx.AsyncBaseTransport):

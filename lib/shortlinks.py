@@ -20,12 +20,12 @@ short-link service in demo mode (lib/sandbox/shortlinks.py), httpx.MockTransport
 from __future__ import annotations
 
 import asyncio
-import threading
 from typing import Any, Awaitable, Callable, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from lib.aio import run_sync
 from lib.errors import InvalidQuery
 from lib.query import ProductQuery, clean_input, looks_like_url, parse_product_ref
 
@@ -216,28 +216,6 @@ async def _resolve_all(links: list[str], platform: str | None, defaults: dict,
         return list(await asyncio.gather(*(one(link) for link in links)))
 
 
-def _run(coro: Awaitable[Any]) -> Any:
-    """Run a coroutine from sync code, also when an event loop is already running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, Any] = {}
-
-    def worker() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
 def default_transport() -> Any:
     """The transport used when a caller passes none (None = the real network)."""
     return DEFAULT_TRANSPORT_FACTORY() if DEFAULT_TRANSPORT_FACTORY is not None else None
@@ -255,7 +233,7 @@ def resolve_many(links: Iterable[str], platform: str | None = None, *, transport
     normalised = [short_link(link) for link in wanted]
     transport = transport if transport is not None else default_transport()
     todo = [link for link in normalised if link is not None]
-    done = iter(_run(_resolve_all(todo, platform, defaults, transport, max_hops,
+    done = iter(run_sync(_resolve_all(todo, platform, defaults, transport, max_hops,
                                   max_seconds, concurrency)) if todo else [])
     return [next(done) if link is not None else
             InvalidQuery("That is not a short link.") for link in normalised]

@@ -21,6 +21,20 @@ def run_app(page: str | None = None, **params: str) -> AppTest:
     return at
 
 
+def open_view(page: str, platform: str, product_id: str, **params: str) -> AppTest:
+    """The app opened from a share URL of `page` (a file in views/): the product plus
+    the view's own settings; fails on an exception on the page."""
+    at = AppTest.from_file(str(APP_FILE), default_timeout=60)
+    for key, value in {"platform": platform, "id": product_id, "country": "US",
+                       "currency": "USD", "language": "en", **params}.items():
+        at.query_params[key] = value
+    at.run()      # st.navigation registers the views' URL paths on the first run
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 

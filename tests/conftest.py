@@ -75,11 +75,11 @@ def page_at(browser):
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path | None = None):
+def running_app(log_path: Path | None = None, app_file: Path | None = None):
     """A real `streamlit run` of the app in demo mode on a free port; yields its URL and
     ends exactly that process (SIGTERM, then SIGKILL) however the test ends."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP_FILE),
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file or APP_FILE),
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE, metrics, texts
+from apptest_util import APP_FILE, metrics, open_view, texts
 from lib import analysis, charts
 from lib import format as fmt
 from lib.client import fetch_product
@@ -36,19 +36,6 @@ BRACKETED = "Size [cm] a.b"
 @lru_cache
 def demo(platform: str, product_id: str):
     return fetch_product(ProductQuery(platform, product_id))
-
-
-def open_view(page: str, platform: str, product_id: str, **params) -> AppTest:
-    """The app opened from a share URL: the product plus the view's own settings."""
-    at = AppTest.from_file(str(APP_FILE), default_timeout=60)
-    for key, value in {"platform": platform, "id": product_id, "country": "US",
-                       "currency": "USD", "language": "en", **params}.items():
-        at.query_params[key] = value
-    at.run()      # st.navigation registers the views' URL paths on the first run
-    at.switch_page(f"views/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def summary_text(at: AppTest) -> str:
@@ -586,7 +573,7 @@ def test_sku_matrix_settings_invalid_for_this_product():
 BACKPACK_LINK = "platform=aliexpress&id=1005006789012345&country=US&currency=USD&language=en"
 
 
-def test_browser_dotted_property_draws_real_bars(page_at, tmp_path, monkeypatch):
+def test_browser_dotted_property_draws_real_bars(page_at, tmp_path):
     """value_bars with a property called "Capacity (U.S. gal.)" in Chromium: two bars of
     non-zero width, the longer for the dearer value, labelled with the property values
     (an unescaped dotted field would draw one "undefined" bar)."""
@@ -602,8 +589,7 @@ def test_browser_dotted_property_draws_real_bars(page_at, tmp_path, monkeypatch)
         " 'stock': [4, None]})\n"
         f"st.altair_chart(charts.value_bars(frame, prop={DOTTED!r}, metric='sale_price',"
         " metric_label='Sale price (USD)'))\n", encoding="utf-8")
-    monkeypatch.setattr(conftest, "APP_FILE", script)     # running_app starts this script
-    with conftest.running_app() as base_url:
+    with conftest.running_app(app_file=script) as base_url:
         page = page_at()
         page.goto(base_url)
         wait_for_app_run(page)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE, metrics, texts
+from apptest_util import APP_FILE, metrics, open_view, texts
 from lib.format import money
 from lib.sandbox import DEMO_PRODUCTS
 from test_analysis import (BACKPACK, BOTTLE, CASE, expected_unit_price, fixture_result,
@@ -27,15 +27,7 @@ TITLES = {BACKPACK: "Trail 40L Hiking Backpack", BOTTLE: "750ml Insulated Stainl
 
 def open_page(page: str, product_id: str, currency: str = "USD") -> AppTest:
     """The app opened at a share URL of `page` for an AliExpress product."""
-    at = AppTest.from_file(str(APP_FILE), default_timeout=60)
-    for key, value in {"platform": "aliexpress", "id": product_id, "country": "US",
-                       "currency": currency, "language": "en"}.items():
-        at.query_params[key] = value
-    at.run()   # st.navigation registers the views' URL paths on the first run
-    at.switch_page(f"views/{page}.py")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_view(page, "aliexpress", product_id, currency=currency)
 
 
 def vega_charts(at: AppTest) -> list[tuple[dict, dict[str, pd.DataFrame]]]:
