@@ -130,10 +130,21 @@ def product_link(product: Product) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
-def _platform_label(key: str) -> str:
-    from lib.platforms import PLATFORMS
+_platform_label = compare._platform_label
 
-    return PLATFORMS[key].label if key in PLATFORMS else key
+
+# Counts stay whole numbers: a gap in a column must not turn MOQ 10 into 10.0.
+COUNT_COLUMNS = ("MOQ", compare.DELIVERY, compare.PRODUCTION, compare.STOCK, "Reviews",
+                 "Variants", "Images", "Videos")
+
+
+def _whole_numbers_as_integers(table: pd.DataFrame) -> pd.DataFrame:
+    for column in COUNT_COLUMNS:
+        if column in table:
+            values = pd.to_numeric(table[column], errors="coerce")
+            if (values.dropna() == values.dropna().round()).all():
+                table[column] = values.astype("Int64")
+    return table
 
 
 def results_table(queries: list[ProductQuery], results: list[Product | FetchError]
@@ -156,7 +167,7 @@ def results_table(queries: list[ProductQuery], results: list[Product | FetchErro
         (currency,) = currencies
         price_rows = [c for c in getattr(compare, "PRICE_ROWS", []) if c in table]
         table = table.rename(columns={c: fmt.with_unit(c, currency) for c in price_rows})
-    return table.loc[:, ~table.columns.duplicated()]
+    return _whole_numbers_as_integers(table.loc[:, ~table.columns.duplicated()])
 
 
 def failures_table(queries: list[ProductQuery], results: list[Product | FetchError],

@@ -209,3 +209,29 @@ def test_bare_id_platform_is_kept_in_the_share_link():
     assert colleague.selectbox(key="batch-platform").value == "tuya"
     reading = batch.read_refs("CMsmartplug01", "tuya")
     assert [q.key for q in reading.queries] == ["tuya:CMsmartplug01"]
+
+
+def test_counts_stay_whole_numbers_beside_gaps():
+    """MOQ is sent by Alibaba only: the gaps of the other platforms must not turn 48 into
+    48.0 in the results table and its downloads."""
+    from lib import batch
+    from lib.client import fetch_many
+    from lib.sandbox import DEMO_PRODUCTS
+
+    results = fetch_many(DEMO_PRODUCTS)
+    rows, _ = batch.batch_table(results, DEMO_PRODUCTS)
+    moq = dict(zip(rows["Product id"], rows["MOQ"]))
+    mug = next(q.product_id for q in DEMO_PRODUCTS if q.platform == "alibaba")
+    assert str(rows["MOQ"].dtype) == "Int64" and moq[mug] > 1
+    assert export_csv_moq(rows, mug) == str(moq[mug])      # "48", never "48.0"
+
+
+def export_csv_moq(rows, product_id: str) -> str:
+    import csv
+    import io
+
+    from lib.export import csv_bytes
+
+    reader = csv.DictReader(io.StringIO(csv_bytes(rows).decode("utf-8-sig")))
+    (line,) = [r for r in reader if r["Product id"].strip() == product_id]
+    return line["MOQ"]
