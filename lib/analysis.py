@@ -47,7 +47,7 @@ class StockFacts:
         if self.variants == 0:
             return "no variants"
         if self.known == 0:
-            return (f"stock not sent for the variant" if self.variants == 1 else
+            return ("stock not sent for the variant" if self.variants == 1 else
                     f"stock not sent for any of the {self.variants} variants")
         counted = f"{self.sold_out} out of stock"
         if self.unknown:

@@ -11,6 +11,7 @@ from lib import compare
 from lib import format as fmt
 from lib.compare import RefProblem
 from lib.errors import FetchError
+from lib.labels import platform_label
 from lib.model import Product
 from lib.query import ProductQuery
 
@@ -130,9 +131,6 @@ def product_link(product: Product) -> str | None:
     return url if url.lower().startswith(("https://", "http://")) else None
 
 
-_platform_label = compare._platform_label
-
-
 # Counts stay whole numbers: a gap in a column must not turn MOQ 10 into 10.0.
 COUNT_COLUMNS = ("MOQ", compare.DELIVERY, compare.PRODUCTION, compare.STOCK, "Reviews",
                  "Variants", "Images", "Videos")
@@ -157,7 +155,7 @@ def results_table(queries: list[ProductQuery], results: list[Product | FetchErro
             continue
         figures = {k: v for k, v in compare.product_column(result).items()
                    if k not in _NOT_IN_BATCH}
-        rows.append({"Platform": _platform_label(query.platform),
+        rows.append({"Platform": platform_label(query.platform),
                      "Product id": query.product_id, "Link": product_link(result), **figures})
     table = pd.DataFrame(rows)
     if table.empty:
@@ -178,7 +176,7 @@ def failures_table(queries: list[ProductQuery], results: list[Product | FetchErr
     for query, result in zip(queries, results):
         if not isinstance(result, FetchError):
             continue
-        rows.append({"Platform": _platform_label(query.platform),
+        rows.append({"Platform": platform_label(query.platform),
                      "Product id": query.product_id, "Entered as": "",   # id says it
                      "Problem": result.user_message,
                      "Kind": KIND_WORDS.get(result.kind, result.kind),

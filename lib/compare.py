@@ -14,6 +14,7 @@ import pandas as pd
 
 from lib import analysis, rates
 from lib.format import currency_label
+from lib.labels import platform_label
 from lib.errors import FetchError, InvalidQuery
 from lib.model import Product
 from lib.query import ProductQuery, parse_product_ref
@@ -145,12 +146,6 @@ def _text(value: object, reason: str = NOT_SENT) -> Cell:
     return Cell(value, "") if value not in (None, "") else Cell(None, reason)
 
 
-def _platform_label(key: str) -> str:
-    from lib.platforms import PLATFORMS
-
-    return PLATFORMS[key].label if key in PLATFORMS else key
-
-
 def cheapest_sku(product: Product) -> pd.Series | None:
     priced = product.skus.dropna(subset=["sale_price"])
     if priced.empty:
@@ -182,7 +177,7 @@ def product_cells(product: Product) -> dict[str, Cell]:
     cells: dict[str, Cell] = {
         "Image": _text(product.main_image),
         "Title": _text(product.title),
-        "Platform": Cell(_platform_label(product.platform)),
+        "Platform": Cell(platform_label(product.platform)),
         "Currency": Cell(currency_label(product.currency)),
         "Lowest price": _number(prices[0] if prices else None),
         "Highest price": _number(prices[1] if prices else None),

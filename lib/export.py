@@ -19,6 +19,7 @@ import pandas as pd
 
 from lib import analysis
 from lib import format as fmt
+from lib.labels import platform_label
 from lib.model import Product
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -125,13 +126,10 @@ def _range_text(low: float | None, high: float | None, currency: str) -> str | N
 def summary_table(product: Product) -> pd.DataFrame:
     """Field / Value / Note rows that open the workbook: what the product is, where it
     came from, its key figures and the notes about the data. None = not sent."""
-    from lib.platforms import PLATFORMS
-
     store, trade, query = product.store, product.trade, product.query
     sale = product.price_range("sale_price") or (None, None)
     original = product.price_range("price") or (None, None)
-    platform = PLATFORMS[product.platform].label if product.platform in PLATFORMS \
-        else product.platform
+    platform = platform_label(product.platform)
     moq = analysis.moq(product)
     fob_currency = trade.fob_currency or product.currency
     rows: list[tuple[str, object]] = [

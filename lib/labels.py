@@ -53,6 +53,13 @@ _STATUS_MEANING = {"aliexpress-affiliate": "Platform product type"}
 _TUYA_FLAG = {"listed": "true", "not listed": "false"}
 
 
+def platform_label(key: str) -> str:
+    """The platform's name as shown ("AliExpress (dropshipping)"), else the key."""
+    from lib.platforms import PLATFORMS     # platforms import labels' neighbours
+
+    return PLATFORMS[key].label if key in PLATFORMS else key
+
+
 def status_label(platform: str, status: str) -> Label | None:
     """The product status in words, with the value as sent for the tooltip; None when
     the platform sent no status."""

@@ -22,10 +22,6 @@ from typing import Any, Iterable, Mapping
 from currency_converter import SINGLE_DAY_CURRENCY_FILE, CurrencyConverter
 
 SOURCE = "European Central Bank reference rate"
-# Platforms whose gateway converts prices to the currency asked for (the DS and the
-# affiliate API both take `target_currency`; seeds 000 and 001). The others answer in
-# the seller's or the mall's own currency whatever is asked.
-CONVERTING_PLATFORMS = frozenset({"aliexpress", "aliexpress-affiliate"})
 _CODE = re.compile(r"[A-Z]{3}")
 
 
@@ -136,7 +132,10 @@ def currency_note(product: Any) -> str | None:
         return (f"The currency of these prices is not stated (asked for {_shown(asked)}): "
                 "this platform's API does not send it. For a Tuya mall, set `currency` "
                 "in the Tuya settings.")
-    if product.platform in CONVERTING_PLATFORMS:
+    from lib.platforms import PLATFORMS     # lib.platforms uses these rates in the demo
+
+    platform = PLATFORMS.get(product.platform)
+    if platform is not None and platform.converts_currency:
         return (f"Prices are in {_shown(sent)}: the platform did not convert them to "
                 f"{_shown(asked)}.")
     return f"Prices are in {_shown(sent)}: this platform does not convert to {_shown(asked)}."

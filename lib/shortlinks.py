@@ -20,8 +20,8 @@ short-link service in demo mode (lib/sandbox/shortlinks.py), httpx.MockTransport
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Iterable
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
 
 import httpx
 

@@ -16,6 +16,7 @@ clients sign the same call with md5 (credentials["sign_method"] = "md5"; "hmac" 
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from lib.coerce import as_list, safe_url, split_list, to_float, to_int, to_text
@@ -27,7 +28,7 @@ from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, IOP_GATE
                                              validate_aliexpress_id)
 from lib.platforms.base import Platform
 from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
-from lib.platforms.common import discount_pct
+from lib.platforms.common import converted_price_text, discount_pct
 from lib.platforms.top import TOP_SIGN_METHODS, top_request
 from lib.platforms.envelopes import open_body
 
@@ -60,6 +61,7 @@ class AliExpressAffiliate(Platform):
     demo_credentials = {"app_key": "500001", "app_secret": "demo-affiliate-secret-not-real",
                         "tracking_id": "demo_tracking"}
     qps = 5.0
+    converts_currency = True
     not_provided = tuple(NOT_PROVIDED)
 
     def validate_id(self, text: str) -> str:
@@ -132,8 +134,10 @@ class AliExpressAffiliate(Platform):
                                                                "error"},
                                    "request_id": request_id}}
         ids = [i.strip() for i in params.get("product_ids", "").split(",") if i.strip()]
-        if len(ids) < 2:
-            return fixture
+        answer = fixture if len(ids) < 2 else self._merged_answer(ids, request_id)
+        return _in_target_currency(answer, params.get("target_currency", ""))
+
+    def _merged_answer(self, ids: list[str], request_id: str) -> dict:
         from lib.sandbox.gateway import load_fixture     # the sandbox imports platforms
 
         merged: list[dict] = []
@@ -146,6 +150,30 @@ class AliExpressAffiliate(Platform):
             "result": {"current_record_count": len(merged),
                        "products": {"product": merged}}},
             "request_id": request_id}}
+
+
+_PRICES = ("original_price", "sale_price", "app_sale_price")
+
+
+def _in_target_currency(answer: dict, target: str) -> dict:
+    """The answer with target_* prices in `target`, as the live gateway sends them: the
+    seller's price (in its own currency) converted with the reference rates."""
+    from lib.rates import reference_rate
+
+    target = target.strip().upper()
+    if not target:
+        return answer
+    answer = copy.deepcopy(answer)
+    for product in locate_products(answer):
+        for name in _PRICES:
+            if product.get(f"target_{name}_currency", "") == target:
+                continue                 # already in the currency asked for
+            rate = reference_rate(to_text(product.get(f"{name}_currency")), target)
+            converted = converted_price_text(product.get(name), rate) if rate else None
+            if converted is not None:
+                product[f"target_{name}"] = converted
+                product[f"target_{name}_currency"] = target
+    return answer
 
 
 PLATFORM = AliExpressAffiliate()

@@ -5,19 +5,20 @@ Accepts every shape seen in the wild: the wrapped gateway response, the inner bo
 """
 from __future__ import annotations
 
+import copy
 import html
 from typing import Any, Mapping
 
 from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int,
                         to_text)
-from lib.errors import BadResponse
+from lib.errors import BadResponse, FetchError
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS,
                        Image, Media, Product, Store, Trade, frame)
 from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
 from lib.platforms.base import Platform
 from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
-from lib.platforms.common import (discount_pct, first_object, most_common,
+from lib.platforms.common import (converted_price_text, discount_pct, first_object, most_common,
                                    price_pair)
 from lib.platforms.envelopes import open_body
 from lib.sanitize import image_sources, sanitize_html
@@ -44,6 +45,7 @@ class AliExpressDropshipping(Platform):
     demo_credentials = {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",
                         "access_token": "demo-session-token"}
     qps = 10.0
+    converts_currency = True
 
     def validate_id(self, text: str) -> str:
         return validate_aliexpress_id(text)
@@ -64,6 +66,35 @@ class AliExpressDropshipping(Platform):
 
     def sandbox_product_id(self, params):
         return params.get("product_id", "")
+
+    def sandbox_answer(self, fixture, params):
+        """The fixture with its prices in `target_currency`, as the live gateway answers
+        (the fixtures hold one currency; the reference rates convert). A currency without
+        a rate is left as it is; the page header then says so."""
+        from lib.rates import reference_rate
+
+        target = params.get("target_currency", "").strip().upper()
+        if not target:
+            return fixture
+        answer = copy.deepcopy(fixture)
+        try:
+            skus = as_list(locate_result(answer).get("ae_item_sku_info_dtos"))
+        except FetchError:            # an error body: nothing to convert
+            return fixture
+        for sku in skus:
+            rate = reference_rate(to_text(sku.get("currency_code")), target) \
+                if isinstance(sku, dict) else None
+            if rate is None:
+                continue
+            for name in ("sku_price", "offer_sale_price", "offer_bulk_sale_price"):
+                if sku.get(name) not in (None, ""):
+                    sku[name] = converted_price_text(sku[name], rate) or sku[name]
+            for tier in as_list(sku.get("wholesale_price_tiers")):
+                if isinstance(tier, dict) and tier.get("wholesale_price") not in (None, ""):
+                    tier["wholesale_price"] = converted_price_text(
+                        tier["wholesale_price"], rate) or tier["wholesale_price"]
+            sku["currency_code"] = target
+        return answer
 
     def sandbox_not_found(self, request_id, product_id):
         # The real answer (captured): rsp_code 605 inside the normal wrapper, no result.

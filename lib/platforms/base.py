@@ -30,6 +30,9 @@ class Platform:
     api_methods: tuple[str, ...] = ()    # gateway method names this platform calls                    # what a valid id looks like, for messages
     # Client-side rate limit: calls per second this platform tolerates (seeds' limits).
     qps: float = 5.0
+    # The gateway answers in the currency asked for (DS and affiliate `target_currency`);
+    # the others answer in the seller's or the mall's own currency whatever is asked.
+    converts_currency: bool = False
     credential_keys: tuple[str, ...] = ("app_key", "app_secret", "access_token")
     # Fake credentials the demo sandbox accepts for this platform ({} = no demo).
     demo_credentials: dict[str, str] = {}

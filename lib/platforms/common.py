@@ -28,3 +28,16 @@ def first_object(value: Any) -> dict:
 def most_common(values) -> str:
     present = [v for v in values if v]
     return Counter(present).most_common(1)[0][0] if present else ""
+
+
+def converted_price_text(value: Any, rate: float) -> str | None:
+    """A price as a gateway writes it, times `rate`, rounded to cents, in the text's own
+    quoting ('"24.90"' stays quoted): how the demo answers in the currency asked for."""
+    from lib.coerce import to_float
+    from lib.rates import round_money
+
+    number = to_float(value)
+    if number is None:
+        return None
+    text = f"{round_money(number * rate):.2f}"
+    return f'"{text}"' if isinstance(value, str) and value.strip().startswith('"') else text

@@ -9,7 +9,6 @@ the real not-found body, and can add latency and enforce a calls-per-second limi
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import json
 import threading
@@ -21,9 +20,6 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from lib import rates
-from lib.coerce import as_list, to_float, to_text
-from lib.errors import FetchError
 from lib.platforms import PLATFORMS
 from lib.signing import iop_sign, top_sign
 
@@ -201,7 +197,7 @@ class SandboxGateway:
         if fixture is None:
             return _json(platform.sandbox_not_found(self._request_id(), product_id))
         answer = platform.sandbox_answer(fixture, params)
-        return _json(to_target_currency(platform_key, answer, params.get("target_currency")))
+        return _json(answer)
 
     def _top_error(self, code: str, message: str) -> dict:
         number, sub_code = _TOP_CODES.get(code, (15, "isp.unknown-error"))
@@ -229,72 +225,6 @@ def _fresh(timestamp: str, now_s: float) -> bool:
 def _json(body: dict, status: int = 200) -> httpx.Response:
     return httpx.Response(status, content=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                           headers={"content-type": "application/json;charset=UTF-8"})
-
-
-# --- target currency: the demo converts where the live gateway does -------------------
-# The DS and affiliate APIs take `target_currency` and answer in it (seeds 000, 001);
-# the fixtures hold one currency, so the demo converts with the same reference rates the
-# app uses (lib/rates.py), rounded to cents. A currency without a reference rate is left
-# as it is, and the app's header says the answer is not in the currency asked for.
-_DS_PRICES = ("sku_price", "offer_sale_price", "offer_bulk_sale_price")
-_AFFILIATE_PRICES = ("original_price", "sale_price", "app_sale_price")
-
-
-def to_target_currency(platform_key: str, answer: dict, target: str | None) -> dict:
-    """The answer with its prices in `target`, as the live gateway would send them."""
-    target = (target or "").strip().upper()
-    converter = {"aliexpress": _ds_in, "aliexpress-affiliate": _affiliate_in}.get(platform_key)
-    if not target or converter is None:
-        return answer
-    answer = copy.deepcopy(answer)
-    try:
-        converter(answer, target)
-    except FetchError:            # an error body: nothing to convert
-        pass
-    return answer
-
-
-def _money(value: object, rate: float) -> str | None:
-    """A price text times the rate, in the text's own quoting ('"24.90"' stays quoted)."""
-    number = to_float(value)
-    if number is None:
-        return None
-    text = f"{rates.round_money(number * rate):.2f}"
-    return f'"{text}"' if isinstance(value, str) and value.strip().startswith('"') else text
-
-
-def _ds_in(answer: dict, target: str) -> None:
-    from lib.platforms.aliexpress_ds import locate_result
-
-    for sku in as_list(locate_result(answer).get("ae_item_sku_info_dtos")):
-        if not isinstance(sku, dict):
-            continue
-        rate = rates.reference_rate(to_text(sku.get("currency_code")), target)
-        if rate is None:
-            continue
-        for name in _DS_PRICES:
-            if sku.get(name) not in (None, ""):
-                sku[name] = _money(sku[name], rate) or sku[name]
-        for tier in as_list(sku.get("wholesale_price_tiers")):
-            if isinstance(tier, dict) and tier.get("wholesale_price") not in (None, ""):
-                tier["wholesale_price"] = _money(tier["wholesale_price"], rate) or \
-                    tier["wholesale_price"]
-        sku["currency_code"] = target
-
-
-def _affiliate_in(answer: dict, target: str) -> None:
-    """target_* = the seller's price (original_*, in its own currency) converted."""
-    from lib.platforms.aliexpress_affiliate import locate_products
-
-    for product in locate_products(answer):
-        for name in _AFFILIATE_PRICES:
-            if product.get(f"target_{name}_currency", "") == target:
-                continue                 # already in the currency asked for
-            rate = rates.reference_rate(to_text(product.get(f"{name}_currency")), target)
-            converted = _money(product.get(name), rate) if rate is not None else None
-            if converted is not None:
-                product[f"target_{name}"] = converted
-                product[f"target_{name}_currency"] = target
 
 
 class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
