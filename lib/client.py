@@ -10,27 +10,39 @@ Reliability, in one place:
 - one retry policy (RetryPolicy): timeouts, connection errors, HTTP 5xx, empty or cut-off
   answers and rate-limit answers are tried again with exponential back-off and jitter,
   or after the wait the gateway asks for (Retry-After, "this ban will last N seconds"),
-  within a bounded number of tries and a bounded total time on the injected clock;
+  within a bounded number of tries and ONE deadline per fetch (RetryPolicy.max_total_s,
+  on the injected clock): the back-off waits are planned within it and every attempt
+  (token call, pacing, sending, reading the body, parsing) runs under an asyncio timeout
+  on what is left of it, so a silent gateway or a body dribbled byte by byte ends too
+  (on virtual time, where only the injected sleep moves the clock, it is checked between
+  tries);
   signature, token, permission, not-found and bad-parameter errors never are, also when
   a 429 or 5xx answer's body names one of them (the gateway's own error wins);
-- answers are screened before parsing: size cap, status, empty or cut-off body, wrong
-  content type; whatever cannot be read becomes BadResponse with the raw body (cut to
-  RAW_KEEP_CHARS) on `.raw`;
+- answers are screened before parsing: size cap (on the DECODED body, decoded here in
+  bounded steps, so a gzip bomb never reaches memory; sync transports stream too), status,
+  empty or cut-off body, wrong content type; whatever cannot be read becomes BadResponse
+  with the raw body (cut to RAW_KEEP_CHARS) on `.raw`; the text is decoded in the
+  answer's charset (GBK, latin-1...);
+- what a Product keeps of the payload (`raw`) is bounded (lib.model.bounded_raw);
 - token-flow platforms (Tuya) get their token once per process and renew it once when
   a call says it expired, however many calls of a batch notice at the same time;
-- no secret travels in an error (scrubbed) or a log line (masked).
+- no secret travels in an error (scrubbed) or a log line (masked: ours, and httpx's and
+  httpcore's through lib.log.SECRET_MASK, which learns each credential and token used).
 """
 from __future__ import annotations
 
 import asyncio
+import codecs
 import email.utils
 import hashlib
 import logging
 import random
+import threading
 import time
+import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Coroutine, Iterable, Mapping
 
 import httpx
 
@@ -38,16 +50,18 @@ from lib.credentials import Credentials
 from lib.aio import run_sync
 from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, NetworkError,
                         RateLimited, UpstreamError)
-from lib.log import mask_params, mask_path, scrub
-from lib.model import Product
+from lib.log import SECRET_MASK, install_secret_mask, mask_params, mask_path, scrub
+from lib.model import Product, bounded_raw
 from lib.platforms import PLATFORMS, Token, decode_payload, parse_payload
 from lib.query import ProductQuery, quote_input
 from lib.ratelimit import RateLimiter, shared_limiter
 
 log = logging.getLogger(__name__)
+install_secret_mask()        # httpx logs token URLs at INFO: masked wherever it is logged
 
 TIMEOUT = httpx.Timeout(20.0, connect=8.0)
-MAX_BODY_BYTES = 20 * 1024 * 1024
+MAX_BODY_BYTES = 20 * 1024 * 1024    # the decoded body (and the bytes on the wire)
+DECODE_STEP_BYTES = 256 * 1024       # a compressed body is inflated this much at a time
 RAW_KEEP_CHARS = 2000        # how much of an unreadable answer an error keeps (.raw)
 TOKEN_MARGIN_S = 60          # renew a token a minute before it expires
 
@@ -72,10 +86,12 @@ def _token_key(platform: str, creds: Mapping[str, str]) -> tuple[str, str, str]:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How a fetch retries, and its one deadline: `max_total_s` bounds the whole fetch,
+    tries, waits between them, slow or silent answers and token calls included."""
     max_attempts: int = 4
     base_delay_s: float = 0.5
     max_delay_s: float = 8.0
-    max_total_s: float = 30.0          # give up rather than wait longer than this
+    max_total_s: float = 30.0          # the deadline of one fetch, from its start
     jitter: float = 0.5                # the random share of each back-off
 
     def delay(self, attempt: int, error: FetchError, rng: random.Random) -> float:
@@ -89,6 +105,13 @@ class RetryPolicy:
         """True when `error` is final: not retryable, out of tries, or out of time."""
         return (not error.retryable or attempt >= self.max_attempts
                 or spent_s + delay_s > self.max_total_s)
+
+    def out_of_time(self) -> NetworkError:
+        """The error of a fetch that reached its deadline."""
+        return NetworkError(f"The marketplace did not answer within {self.max_total_s:g} "
+                            "seconds, so the app stopped waiting. Please try again in a "
+                            "minute.", detail=f"deadline of {self.max_total_s:g} s reached",
+                            retryable=False)
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -125,18 +148,73 @@ def fetch_many(queries: Iterable[ProductQuery], *, credentials: Mapping[str, Any
 
 
 class _SyncToAsync(httpx.AsyncBaseTransport):
-    """Lets a sync-only httpx transport serve the async pipeline."""
+    """Lets a sync-only httpx transport serve the async pipeline. Its answer is passed on
+    as it arrives (each chunk read on a worker thread), still encoded, never read whole
+    here: the size cap and the bounded decoding apply as to any other transport."""
 
     def __init__(self, transport: httpx.BaseTransport) -> None:
         self.transport = transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        def call() -> httpx.Response:
-            response = self.transport.handle_request(request)
-            content = response.read()
-            return httpx.Response(response.status_code, headers=response.headers,
-                                  content=content)
-        return await asyncio.to_thread(call)
+        response = await _on_own_thread(self.transport.handle_request, request)
+        stream: httpx.AsyncByteStream
+        headers = response.headers
+        if isinstance(response.stream, httpx.ByteStream):
+            stream = response.stream              # bytes in memory, still encoded
+        elif response.is_stream_consumed:
+            # The transport read (and so decoded) it itself: pass on the decoded bytes.
+            stream = httpx.ByteStream(response.content)
+            headers = httpx.Headers([(k, v) for k, v in headers.multi_items()
+                                     if k.lower() not in ("content-encoding",
+                                                          "content-length")])
+        else:
+            stream = _ThreadedStream(response.stream)
+        return httpx.Response(response.status_code, headers=headers, stream=stream,
+                              extensions=response.extensions)
+
+
+async def _on_own_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` on a daemon thread of its own. Unlike asyncio.to_thread, a call
+    still blocked when the deadline ends the fetch (a sync transport waiting on a silent
+    socket) does not hold up asyncio.run's exit: it finishes alone, its result dropped."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def work() -> None:
+        try:
+            outcome = (True, function(*args))
+        except BaseException as exc:          # handed to the awaiting task
+            outcome = (False, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:
+            pass                              # the fetch is over and its loop closed
+    threading.Thread(target=work, daemon=True, name="sync-transport").start()
+    return await future
+
+
+class _ThreadedStream(httpx.AsyncByteStream):
+    """A sync byte stream read chunk by chunk on worker threads."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    async def __aiter__(self):
+        chunks = iter(self.stream)
+        while True:
+            chunk = await _on_own_thread(next, chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            await _on_own_thread(close)
 
 
 def _credentials_for(credentials: Mapping[str, Any] | None, platform: str
@@ -261,28 +339,28 @@ class _Batch:
         attempt = 0
         token_renewed = False
         stale: Token | None = None
+        SECRET_MASK.remember(creds.secret_values())
         while True:
             attempt += 1
-            used: Token | None = None
+            used: list[Token] = []
             try:
-                call_creds = creds
-                if platform.token_flow:
-                    used = await self._token(platform, creds, http, limiter, stale)
-                    call_creds = Credentials({**creds, "access_token": used.access_token})
-                product = await self._attempt(platform, query, call_creds, http, limiter)
+                # Elapsed on the injected clock; a clock that stands still (a test's)
+                # still counts the waits.
+                left = self.policy.max_total_s - max(self.timer() - started, waited)
+                product = await self._within(left, self._try_once(
+                    platform, query, creds, http, limiter, stale, used))
             except FetchError as exc:
-                self._scrub(exc, creds, self._token_secrets(platform, creds, used))
+                token = used[0] if used else None
+                self._scrub(exc, creds, self._token_secrets(platform, creds, token))
                 exc.attempts = attempt
-                if platform.token_flow and not token_renewed and used is not None and \
+                if platform.token_flow and not token_renewed and token is not None and \
                         (exc.code or "") in platform.token_error_codes:
                     # The token expired or was revoked mid-way: renew once, go on.
                     token_renewed = True
-                    stale = used
+                    stale = token
                     attempt -= 1
                     continue
                 delay = self.policy.delay(attempt, exc, self.rng)
-                # Elapsed on the injected clock; a clock that stands still (a test's)
-                # still counts the waits.
                 spent = max(self.timer() - started, waited)
                 if self.policy.gives_up(attempt, exc, spent, delay):
                     raise exc
@@ -295,6 +373,35 @@ class _Batch:
             product.query = query
             product.fetched_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
             return product
+
+    async def _within(self, seconds: float, work: Coroutine[Any, Any, Product]) -> Product:
+        """`work` under a timeout of what is left of the fetch's deadline. On virtual
+        time (clock and sleep injected) only the injected sleep moves the clock, so a
+        real-time timeout would mean nothing: the deadline is then checked between tries."""
+        if seconds <= 0:
+            work.close()                      # never started: no "never awaited" warning
+            raise self.policy.out_of_time()
+        if self.virtual_time:
+            return await work
+        timeout = asyncio.timeout(seconds)
+        try:
+            async with timeout:
+                return await work
+        except TimeoutError:
+            if timeout.expired():
+                raise self.policy.out_of_time() from None
+            raise
+
+    async def _try_once(self, platform, query, creds: Credentials, http, limiter,
+                        stale: Token | None, used: list[Token]) -> Product:
+        """One attempt: the token when the platform needs one (noted in `used`), then
+        the call."""
+        if platform.token_flow:
+            token = await self._token(platform, creds, http, limiter, stale)
+            used.append(token)
+            SECRET_MASK.remember((token.access_token, token.refresh_token))
+            creds = Credentials({**creds, "access_token": token.access_token})
+        return await self._attempt(platform, query, creds, http, limiter)
 
     def _limiter(self, platform) -> RateLimiter:
         """One pacing schedule per platform. Default: the process-wide one at the
@@ -353,11 +460,12 @@ class _Batch:
         response, body = await self._send(http, request, " (token)")
         _screen_stated(platform, response, body, self.clock())
         try:
-            token = platform.parse_token(decode_payload(body))
+            token = platform.parse_token(decode_payload(_text(response, body)))
         except FetchError as exc:
             if exc.raw is None:
                 exc.raw = _raw_text(body)
             raise
+        SECRET_MASK.remember((token.access_token, token.refresh_token))
         if token.expires_in is not None:          # a lifetime: anchor it to our clock
             token = replace(token, expires_at=now + token.expires_in, expires_in=None)
         return token
@@ -427,21 +535,135 @@ def _log_request(request: httpx.Request) -> None:
               mask_path(url.path), mask_params(params))
 
 
+_TOO_LARGE = "The marketplace sent an unexpectedly large answer, so it was not read."
+
+
 async def _read_capped(response: httpx.Response) -> bytes:
+    """The decoded body, refused (BadResponse) as soon as it passes MAX_BODY_BYTES, on
+    the wire or decoded. Decoded here, not by httpx: httpx inflates each arriving chunk
+    whole, so a 2 MB gzip chunk would become 2 GB in memory before any check."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadResponse("The marketplace sent an unexpectedly large answer, so it was not "
-                          "read.", detail=f"body of {declared} bytes, over the "
-                                          f"{MAX_BODY_BYTES}-byte cap", raw="")
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
+        raise BadResponse(_TOO_LARGE, detail=f"body of {declared} bytes, over the "
+                                             f"{MAX_BODY_BYTES}-byte cap", raw="")
+    try:
+        content = response.content           # an in-process transport read it already
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(content) > MAX_BODY_BYTES:
+            raise BadResponse(_TOO_LARGE, detail=f"body over {MAX_BODY_BYTES} bytes",
+                              raw=_raw_text(content[:RAW_KEEP_CHARS * 4], len(content)))
+        return content
+    inflater = _Inflater(response.headers.get("content-encoding", ""))
+    chunks: list[bytes] = []
+    size = wire = 0
+
+    def keep(piece: bytes) -> None:
+        nonlocal size
+        size += len(piece)
         if size > MAX_BODY_BYTES:
-            raise BadResponse("The marketplace sent an unexpectedly large answer, so it was "
-                              "not read.", detail=f"body over {MAX_BODY_BYTES} bytes",
-                              raw=_raw_text(b"".join(chunks) + chunk, size))
-        chunks.append(chunk)
+            head = (b"".join(chunks[:8]) + piece)[:RAW_KEEP_CHARS * 4]
+            decoded = " (decoded)" if inflater.stages else ""
+            raise BadResponse(_TOO_LARGE, detail=f"body over {MAX_BODY_BYTES} bytes{decoded}",
+                              raw=_raw_text(head, size))
+        chunks.append(piece)
+
+    async for data in response.aiter_raw():
+        for piece in inflater.feed(data):
+            keep(piece)
+        wire += len(data)
+        if wire > MAX_BODY_BYTES:             # e.g. endless bytes after the gzip end
+            raise BadResponse(_TOO_LARGE, detail=f"body over {MAX_BODY_BYTES} bytes "
+                                                 "on the wire", raw="")
+    for piece in inflater.flush():
+        keep(piece)
     return b"".join(chunks)
+
+
+class _Inflate:
+    """One gzip or deflate layer, inflated at most DECODE_STEP_BYTES at a time."""
+
+    def __init__(self, wbits: int, deflate: bool = False) -> None:
+        self.inflater = zlib.decompressobj(wbits)
+        self.deflate = deflate                # "deflate" may come without its zlib header
+        self.started = False
+
+    def feed(self, data: bytes) -> Iterable[bytes]:
+        while True:
+            try:
+                out = self.inflater.decompress(data, DECODE_STEP_BYTES)
+            except zlib.error as exc:
+                if self.deflate and not self.started:
+                    self.started = True           # raw deflate, as httpx also accepts
+                    self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise httpx.DecodingError(str(exc)) from None
+            self.started = True
+            if out:
+                yield out
+            tail = self.inflater.unconsumed_tail
+            if not out and len(tail) == len(data):
+                return                            # no progress: nothing more to give
+            data = tail
+            if not data and len(out) < DECODE_STEP_BYTES:
+                return                            # input used up, no output pending
+
+    def flush(self) -> bytes:
+        try:
+            return self.inflater.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc)) from None
+
+
+class _Inflater:
+    """The Content-Encoding layers of a body, undone in bounded steps (last applied first)."""
+
+    def __init__(self, header: str) -> None:
+        self.stages: list[_Inflate] = []
+        for name in reversed([n.strip().lower() for n in header.split(",")]):
+            if name in ("", "identity"):
+                continue
+            if name in ("gzip", "x-gzip"):
+                self.stages.append(_Inflate(16 + zlib.MAX_WBITS))
+            elif name == "deflate":
+                self.stages.append(_Inflate(zlib.MAX_WBITS, deflate=True))
+            else:
+                raise BadResponse("The marketplace sent its answer compressed in a way this "
+                                  "app cannot read.", detail=f"content-encoding {name}",
+                                  raw="")
+
+    def feed(self, data: bytes, stage: int = 0) -> Iterable[bytes]:
+        if stage == len(self.stages):
+            if data:
+                yield data
+            return
+        for piece in self.stages[stage].feed(data):
+            yield from self.feed(piece, stage + 1)
+
+    def flush(self) -> Iterable[bytes]:
+        for index, stage in enumerate(self.stages):
+            yield from self.feed(stage.flush(), index + 1)
+
+
+# Charsets servers state by default whatever they send; a body that is valid UTF-8 is
+# read as UTF-8 despite them (a latin-1 text with accents is practically never valid UTF-8).
+_DEFAULT_CHARSETS = {"iso8859-1", "cp1252", "ascii"}
+
+
+def _text(response: httpx.Response, body: bytes) -> str:
+    """The body as text, in the charset the answer states (UTF-8 when it states none or
+    one Python does not know)."""
+    try:
+        codec = codecs.lookup(response.charset_encoding or "utf-8").name
+    except LookupError:
+        codec = "utf-8"
+    if codec in _DEFAULT_CHARSETS:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return body.decode(codec, "replace")
 
 
 def _raw_text(body: bytes, total: int | None = None) -> str:
@@ -492,7 +714,7 @@ def _screen_stated(platform, response: httpx.Response, body: bytes, now: float) 
     stated = None
     if response.status_code == 429 or response.status_code >= 500:
         try:
-            stated = platform.error_in(decode_payload(body))
+            stated = platform.error_in(decode_payload(_text(response, body)))
         except FetchError:
             stated = None                       # not JSON: the status says it all
     if stated is not None and not stated.retryable and type(stated) is not UpstreamError:
@@ -514,12 +736,13 @@ def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
                 body: bytes, now: float | None = None) -> Product:
     status = response.status_code
     _screen_stated(PLATFORMS[platform], response, body, time.time() if now is None else now)
+    text = _text(response, body)
     try:
-        return parse_payload(platform, body, query)
+        product = parse_payload(platform, text, query)
     except BadResponse as exc:
         if status >= 400:
             raise UpstreamError(detail=f"HTTP {status}", raw=_raw_text(body)) from None
-        if _cut_off(body):
+        if _cut_off(text):
             raise BadResponse("The marketplace's answer was cut off. Please try again.",
                               detail=f"the answer ends in the middle ({exc.detail})",
                               retryable=True, raw=_raw_text(body)) from None
@@ -533,11 +756,16 @@ def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
         log.warning("the %s parser failed on an answer", platform, exc_info=True)
         raise BadResponse(detail=f"the {platform} parser could not read the answer "
                                  f"({type(exc).__name__})", raw=_raw_text(body)) from None
+    # The product is cached (pickled on every rerun): keep a bounded copy of the payload.
+    product.raw, product.raw_cut = bounded_raw(product.raw)
+    if product.raw_cut:
+        product.warnings.append(product.raw_cut)
+    return product
 
 
-def _cut_off(body: bytes) -> bool:
+def _cut_off(text: str) -> bool:
     """True for a JSON document that stops in the middle (unclosed brackets or string)."""
-    text = body.decode("utf-8", "replace").strip().lstrip("\ufeff")
+    text = text.strip().lstrip("\ufeff")
     if not text.startswith(("{", "[")):
         return False
     depth, in_string, escaped = 0, False, False

@@ -174,7 +174,8 @@ class Product:
     trade: Trade = field(default_factory=Trade)
     warnings: list[str] = field(default_factory=list)
     not_provided: list[str] = field(default_factory=list)   # views this platform cannot feed
-    raw: Any = None
+    raw: Any = None                         # the payload, cut to RAW_MAX_* (see bounded_raw)
+    raw_cut: str = ""                       # why `raw` is a cut copy; "" when it is whole
 
     # Derived figures the views share ------------------------------------------------
     def price_range(self, column: str = "sale_price") -> tuple[float, float] | None:
@@ -201,3 +202,70 @@ class Product:
         if len(stock) == 0:
             return None
         return int((stock <= 0).sum())
+
+
+# What a Product keeps of its payload. A fetched product lives in a cache that pickles it on
+# every rerun, so `raw` is bounded by size: the largest real payloads seen have about 2,400
+# values in 130 kB; a 20 MB answer of 7 million ignored `{}` held 500 MB as Python objects.
+RAW_MAX_VALUES = 50_000           # JSON values (objects, lists, strings, numbers) kept
+RAW_MAX_CHARS = 1_000_000         # characters of keys and strings kept
+RAW_MAX_DEPTH = 64                # nesting levels kept
+
+
+class _Budget:
+    def __init__(self, values: int, chars: int) -> None:
+        self.values, self.chars = values, chars
+
+    @property
+    def spent(self) -> bool:
+        return self.values <= 0 or self.chars <= 0
+
+
+def _keep(value: Any, budget: _Budget, depth: int) -> tuple[Any, bool]:
+    """(what is kept of `value`, whether anything was cut). Uncut parts are returned as
+    they are (no copy); cut lists and objects end with a marker saying what is missing."""
+    budget.values -= 1
+    if isinstance(value, str):
+        budget.chars -= len(value)
+        if budget.chars < 0:
+            keep = max(0, len(value) + budget.chars)
+            return value[:keep] + f"… [cut: {len(value) - keep} more characters]", True
+        return value, False
+    if not isinstance(value, (dict, list)):
+        return value, False
+    if depth >= RAW_MAX_DEPTH:
+        return "… [cut: nested too deep]", True
+    cut = False
+    if isinstance(value, list):
+        kept_items = []
+        for index, item in enumerate(value):
+            if budget.spent:
+                kept_items.append(f"… [cut: {len(value) - index} more items]")
+                return kept_items, True
+            kept, item_cut = _keep(item, budget, depth + 1)
+            kept_items.append(kept)
+            cut = cut or item_cut
+        return (kept_items if cut else value), cut
+    kept_fields: dict[str, Any] = {}
+    for index, (key, item) in enumerate(value.items()):
+        if budget.spent:
+            kept_fields["…"] = f"[cut: {len(value) - index} more fields]"
+            return kept_fields, True
+        budget.chars -= len(str(key))
+        kept, item_cut = _keep(item, budget, depth + 1)
+        kept_fields[key] = kept
+        cut = cut or item_cut
+    return (kept_fields if cut else value), cut
+
+
+def bounded_raw(payload: Any, max_values: int = RAW_MAX_VALUES,
+                max_chars: int = RAW_MAX_CHARS) -> tuple[Any, str]:
+    """(payload, "") when it is within the bounds; else (a cut copy that is still valid
+    JSON, with markers where parts were left out, and a note saying so)."""
+    budget = _Budget(max_values, max_chars)
+    kept, cut = _keep(payload, budget, 0)
+    if not cut:
+        return payload, ""
+    note = ("The answer was too large to keep whole: the Raw data page shows a cut copy "
+            "(each part left out is marked \"… [cut: …]\"). The other pages read all of it.")
+    return kept, note
