@@ -4,11 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Only this computer can open the app. `make run HOST=0.0.0.0` serves every network
+# interface on purpose: then put authentication in front (see the README).
+HOST ?= localhost
 
 .PHONY: run test browser bench demo clean
 
 $(VENV)/.runtime: requirements.txt
+	@echo "First start (or requirements.txt changed): setting up $(VENV), about a minute, once."
 	$(PYTHON) -m venv $(VENV)
+	@echo "Installing pip, then the packages of requirements.txt (quietly)..."
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
@@ -18,7 +23,13 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	@case "$(HOST)" in 127.0.0.1|localhost|::1) \
+	  echo "Starting the app. Open http://localhost:$(PORT) in your browser (Ctrl+C stops it)." ;; \
+	*) echo "Starting the app on $(HOST), port $(PORT) (open http://<this computer's address>:$(PORT))." \
+	        "Anyone who can reach it can use the app and, with live credentials, your API" \
+	        "quota: put authentication in front (Streamlit's st.login or a proxy)." ;; esac
+	@$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT) \
+	  --server.headless true --browser.gatherUsageStats false
 
 # System packages the tests use: Debian's Chromium for the real-browser tests (never a
 # downloaded browser build) and LibreOffice Calc for the spreadsheet round trip of the

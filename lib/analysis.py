@@ -61,7 +61,14 @@ def stock_facts(skus: pd.DataFrame) -> StockFacts:
     known = stock.dropna()
     return StockFacts(variants=len(skus), known=len(known), sold_out=int((known <= 0).sum()),
                       in_stock=int((known > 0).sum()),
-                      units=int(known.clip(lower=0).sum()) if len(known) else None)
+                      units=whole_units(known) if len(known) else None)
+
+
+def whole_units(values) -> int:
+    """The sum of the positive counts as an exact Python int. Not pandas' sum: that adds
+    in int64 and wraps (two variants of 2^62 units gave -9.2e18)."""
+    return sum(int(v) for v in values
+               if v > 0 and not (isinstance(v, float) and not math.isfinite(v)))
 
 
 # --- SKU matrix ------------------------------------------------------------------------
@@ -156,7 +163,8 @@ def summary_line(skus: pd.DataFrame, currency: str) -> str:
     prices = pd.to_numeric(skus["sale_price"], errors="coerce").dropna() if total else []
     if len(prices):
         low, high = float(prices.min()), float(prices.max())
-        span = f"{low:.2f}" if abs(high - low) < 0.005 else f"{low:.2f}–{high:.2f}"
+        span = (fmt.number(low, 2) if low == high or abs(high - low) < 0.005
+                else f"{fmt.number(low, 2)}–{fmt.number(high, 2)}")
         parts.append(f"sale price {span} {currency}" if currency
                      else f"sale price {span} ({fmt.NO_CURRENCY})")
     return " · ".join(parts)
@@ -168,7 +176,7 @@ def single_variant_line(sku_row: pd.Series, currency: str) -> str:
     def price(value):
         return price_text(value, cur)
     stock = pd.to_numeric(pd.Series([sku_row.get("stock")]), errors="coerce").iloc[0]
-    stock_text = "stock not sent" if pd.isna(stock) else f"stock {int(stock):,}"
+    stock_text = "stock not sent" if pd.isna(stock) else f"stock {fmt.number(stock)}"
     return (f"This product has a single variant (SKU {sku_row['sku_id']}): "
             f"{price(sku_row['sale_price'])} (list price {price(sku_row['price'])}), "
             f"{stock_text}.")
@@ -236,7 +244,11 @@ def _number_or_text(values: pd.Series, pattern: str, gap: str = DASH) -> pd.Seri
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().all():
         return numbers
-    return numbers.map(lambda v: gap if pd.isna(v) else pattern.format(v)).astype(object)
+    # Past a quadrillion in powers of ten (fmt.number), never 300 digits in a cell.
+    return numbers.map(lambda v: gap if pd.isna(v) else
+                       pattern.format(v) if abs(v) < fmt.BIG_NUMBER else
+                       fmt.number(v, 2) + ("%" if pattern.endswith("%") else "")
+                       ).astype(object)
 
 
 # --- country prices (seller API national quote configuration) ---------------------------
@@ -635,14 +647,14 @@ def key_numbers(product: Product) -> list[KeyNumber]:
     variants_help = _sentence(facts.describe())
     if any("variant" in line.lower() for line in product.not_provided):
         variants_help = f"{not_sent_reason(product, 'variant')} {variants_help}"
-    numbers.append(KeyNumber("Variants", f"{facts.variants:,}", variants_help))
+    numbers.append(KeyNumber("Variants", fmt.number(facts.variants), variants_help))
     if facts.known == 0:
         numbers.append(KeyNumber("Stock (units)", DASH,
                                  f"{_sentence(facts.describe())} "
                                  f"{not_sent_reason(product, 'stock')}"))
     else:
         numbers.append(KeyNumber(
-            "Stock (units)", f"{facts.units:,}",
+            "Stock (units)", fmt.number(facts.units),
             f"Units over the {facts.known} of {facts.variants} variants whose stock is "
             f"known; not sent for {facts.unknown}." if facts.unknown else
             "Units in stock over all variants."))

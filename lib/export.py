@@ -11,6 +11,7 @@ they carry a leading tab (see `_csv_cell`).
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 from datetime import datetime, timezone
@@ -189,21 +190,48 @@ def _blank(value: object) -> bool:
 _LONG_DIGITS = re.compile(r"\d{12,}|0\d+")
 # What a spreadsheet may take for a number, a date or a time ("14:29", "3/4").
 _NUMBER_LIKE = re.compile(r"[0-9][0-9.,:/ eE+-]*")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- formula safety: the one rule both writers apply ------------------------------------
+# OWASP CSV injection: a cell whose text starts with = + - @ (also after leading spaces or
+# double quotes, which some imports trim), or with a tab or carriage return, may be run as
+# a formula (=HYPERLINK(...), =cmd|' /C calc'!A0). Full-width forms count too: some
+# spreadsheets read them as the ASCII sign. A leading apostrophe already makes text.
+_TRIGGER = "[\\s\"\u00a0\u3000]*[=+\\-@\uff1d\uff0b\uff0d\uff20]"
+_FORMULA_START = re.compile(f"{_TRIGGER}|[\t\r]")
+# In a CSV, a spreadsheet set to another separator (";" in much of Europe, or tabs) cuts
+# a cell there, even inside quotes (checked with LibreOffice): a trigger after such a cut
+# gets its apostrophe too. Only the CSV: a workbook cell is never cut.
+_AFTER_A_CUT = re.compile(f"(?<=[;\t\r\n])(?={_TRIGGER})")
+
+
+def starts_like_formula(text: str) -> bool:
+    """True for text a spreadsheet could take for a formula (see _FORMULA_START). No
+    exceptions: text "-3.5" is marked too (a number the parser made a number is not text
+    and stays a number; a rule with exceptions is one more thing to get wrong)."""
+    return bool(_FORMULA_START.match(text))
+
+
+def neutral_text(text: str) -> str:
+    """The text with a leading apostrophe when it starts like a formula: the OWASP rule.
+    A spreadsheet then opens the cell as text (Excel hides the apostrophe)."""
+    return "'" + text if starts_like_formula(text) else text
 
 
 def _csv_cell(value: object, is_id: bool) -> object:
     """One CSV cell as a spreadsheet must see it.
 
-    Text that starts like a formula gets a leading apostrophe (the OWASP advice; the
-    cell then opens as plain text). Ids and other long digit strings get a leading TAB:
-    LibreOffice (checked, see tests/test_export.py) and Excel then keep the cell as text
-    with every digit, and the tab is invisible there. Programs stay able to read the
-    file: pandas reads such a column as exact integers, `int()` and `.strip()` drop the
-    tab. Not ="…": that is a formula, and downloads carry no formulas."""
+    Text that starts like a formula gets a leading apostrophe (neutral_text), and so does
+    a formula after a ";", tab or line break inside it (_AFTER_A_CUT). Ids and
+    other long digit strings get a leading TAB: LibreOffice (checked, see
+    tests/test_export.py) and Excel then keep the cell as text with every digit, and the
+    tab is invisible there. Programs stay able to read the file: pandas reads such a
+    column as exact integers, `int()` and `.strip()` drop the tab. Not ="…": that is a
+    formula, and downloads carry no formulas."""
     if not isinstance(value, str) or not value:
         return value
-    if value.startswith(_FORMULA_START):
+    value = _AFTER_A_CUT.sub("'", value)
+    if starts_like_formula(value):
         return "'" + value
     if _LONG_DIGITS.fullmatch(value) or (is_id and _NUMBER_LIKE.fullmatch(value)):
         return "\t" + value
@@ -211,13 +239,22 @@ def _csv_cell(value: object, is_id: bool) -> object:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The table as CSV, every text cell and header through _csv_cell (headers are
+    outside text too: property names come from payloads). Numbers stay numbers."""
     safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+    safe.columns = [_csv_cell(str(c), False) for c in frame.columns]
+    for position, column in enumerate(frame.columns):
+        values = safe.iloc[:, position]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
             is_id = str(column) in ID_COLUMNS
-            safe[column] = safe[column].map(lambda v, i=is_id: _csv_cell(v, i))
+            safe.isetitem(position, values.map(lambda v, i=is_id: _csv_cell(v, i)))
     # UTF-8 with BOM so Excel opens non-Latin titles (Hebrew, Portuguese) correctly.
     return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+# Characters an xlsx file cannot hold (openpyxl refuses them): shown as U+FFFD.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+EXCEL_CELL_LIMIT = 32_767                                 # characters per cell in Excel
 
 
 def _excel_value(value: object) -> object:
@@ -226,19 +263,36 @@ def _excel_value(value: object) -> object:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
     if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()                               # numpy scalar -> Python
-    if isinstance(value, (str, int, float, bool)):
+        value = value.item()                              # numpy scalar -> Python
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)                                 # "inf": an xlsx holds no infinity
+    if isinstance(value, (int, float, bool)):
         return value
-    return str(value)
+    text = _XML_ILLEGAL.sub("\ufffd", str(value))
+    return text if len(text) <= EXCEL_CELL_LIMIT else text[:EXCEL_CELL_LIMIT - 1] + "…"
+
+
+def _text_cell(cell) -> None:
+    """A text cell stays text: a string type (openpyxl would make "=..." a formula), the
+    text number format (an edit in Excel stays text), and for text that starts like a
+    formula Excel's own quote prefix, as if typed with a leading apostrophe; the same
+    rule as the CSV's apostrophe, and the text itself stays exact."""
+    cell.data_type = "s"
+    cell.number_format = "@"
+    if starts_like_formula(cell.value):
+        cell.quotePrefix = True
 
 
 def sheet_title(name: str) -> str:
-    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "sheet"
+    """A valid, inert sheet name: no []:*?/\\ or control characters, no apostrophe at
+    either end (Excel refuses it), at most 31 characters."""
+    title = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "_", str(name)).strip("'")
+    return title[:31].strip("'") or "sheet"
 
 
 def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """One sheet per table. Text is written as text cells (format '@'), so ids keep
-    every digit and a title starting with '=' is never a formula."""
+    """One sheet per table. Text, headers included, is written as text cells
+    (_text_cell): ids keep every digit and a title starting with '=' is never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -246,7 +300,7 @@ def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     book.remove(book.active)
     for name, frame in sheets.items():
         sheet = book.create_sheet(sheet_title(name))
-        sheet.append([str(c) for c in frame.columns])
+        sheet.append([_excel_value(str(c)) for c in frame.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False, name=None):
@@ -255,8 +309,7 @@ def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for row in sheet.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str):
-                    cell.data_type = "s"                  # openpyxl reads "=..." as a formula
-                    cell.number_format = "@"
+                    _text_cell(cell)
                 if cell.value is not None:
                     widths[cell.column_letter] = max(widths.get(cell.column_letter, 0),
                                                      len(str(cell.value)))
@@ -270,3 +323,30 @@ def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 def file_stem(product: Product) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", f"{product.platform}-{product.product_id}").strip("-")
+
+
+# --- the payload download ------------------------------------------------------------------
+def _finite(value: object) -> object:
+    """The same JSON value with NaN and ±Infinity as null: json.loads accepts them, but
+    they are not JSON and strict readers (browsers, jq, other languages) refuse the file."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def payload_json_bytes(raw: object) -> bytes:
+    """The payload as received, as a valid JSON file (UTF-8, indented). Text that is
+    JSON is parsed first, so its NaN are replaced too; other text is one JSON string."""
+    if isinstance(raw, (bytes, bytearray)):
+        raw = bytes(raw).decode("utf-8", "replace")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            pass
+    return json.dumps(_finite(raw), ensure_ascii=False, indent=1,
+                      allow_nan=False).encode("utf-8")
