@@ -14,6 +14,8 @@ import re
 from typing import Any
 from urllib.parse import unquote as percent_decode, urlsplit
 
+from lib.text import strip_invisible
+
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 # Wrapper keys whose value may be a scalar (a one-element list sent bare).
@@ -32,6 +34,8 @@ def unquote(value: str) -> str:
 def to_text(value: Any) -> str:
     if type(value) is str:          # the common case first: parsers call this a lot
         text = value.strip()
+        if not text.isascii():      # zero-width and direction controls make text lie
+            text = strip_invisible(text).strip()
         return unquote(text) if text[:1] in ("\"", "'") else text
     if value is None or isinstance(value, (dict, list)):
         return ""

@@ -13,11 +13,11 @@ from typing import Any, Mapping
 import pandas as pd
 
 from lib import analysis, rates
-from lib.format import currency_label
+from lib.format import currency_label, number
 from lib.labels import platform_label
 from lib.errors import FetchError, InvalidQuery
 from lib.model import Product
-from lib.query import ProductQuery, parse_product_ref
+from lib.query import ProductQuery, parse_product_ref, quote_input
 
 QUANTITIES = (1, 10, 100, 1000)
 _SPLIT = re.compile(r"[\s,;]+")
@@ -27,26 +27,51 @@ _SPLIT = re.compile(r"[\s,;]+")
 class RefProblem:
     text: str
     message: str
+    kind: str = "unreadable"          # or "platform": names a platform we do not know
 
     def __str__(self) -> str:
         """The message, naming the entry unless the message already quotes it."""
         return self.message if self.text in self.message else f"“{self.text}”: {self.message}"
 
 
+@dataclass
+class RefReading:
+    """What a list of ids/links holds: the products in order and once each, the entries
+    not understood, the entries repeating an earlier product (as entered), and how many
+    entries were past `max_entries` and not looked at."""
+    queries: list[ProductQuery] = field(default_factory=list)
+    problems: list[RefProblem] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    unread: int = 0
+
+
 def parse_refs(text: str, platform: str | None = None, *, transport: Any = None,
                **locale: str) -> tuple[list[ProductQuery], list[RefProblem]]:
     """Many ids/links (one per line, or separated by spaces, commas or semicolons) ->
     queries in order without repeats, plus a plain message for each one not understood.
-    'platform:id' (the form used in compare links) is accepted too.
+    'platform:id' (the form used in compare links) is accepted too. (read_refs also
+    says which entries were repeats.)
 
     Short links (s.click.aliexpress.com/e/…, a.aliexpress.com/_…, ali.click/…,
     alibaba.com/x/…) are opened with lib.shortlinks, all at once (a few at a time) and
     only they: ids and full links never touch the network. At most
     shortlinks.MAX_SHORT_LINKS of them per list; the rest are reported, not opened.
     `transport`: the httpx transport for them (default: shortlinks.default_transport())."""
+    reading = read_refs(text, platform, transport=transport, **locale)
+    return reading.queries, reading.problems
+
+
+def read_refs(text: str, platform: str | None = None, *, transport: Any = None,
+              max_entries: int | None = None, **locale: str) -> RefReading:
+    """parse_refs with the repeats listed, reading at most `max_entries` entries (the
+    rest are only counted: a list from a link may be huge, and reading costs time)."""
     from lib import shortlinks
 
     tokens = [t for t in _SPLIT.split(text or "") if t]
+    reading = RefReading()
+    if max_entries is not None and len(tokens) > max_entries:
+        reading.unread = len(tokens) - max_entries
+        tokens = tokens[:max_entries]
     short = list(dict.fromkeys(t for t in tokens
                                if not _is_key(t) and shortlinks.is_short_link(t)))
     capped = short[:shortlinks.MAX_SHORT_LINKS]
@@ -55,8 +80,6 @@ def parse_refs(text: str, platform: str | None = None, *, transport: Any = None,
     too_many = InvalidQuery(f"This short link was not opened: at most "
                             f"{shortlinks.MAX_SHORT_LINKS} short links are opened per list. "
                             "Paste this product's full link or its ID instead.")
-    queries: list[ProductQuery] = []
-    problems: list[RefProblem] = []
     seen: set[str] = set()
     for token in tokens:
         try:
@@ -66,15 +89,36 @@ def parse_refs(text: str, platform: str | None = None, *, transport: Any = None,
                     raise query
             elif _is_key(token):
                 query = parse_key(token, **locale)
+            elif unknown := _unknown_platform(token):
+                reading.problems.append(RefProblem(token[:120], unknown, "platform"))
+                continue
             else:
                 query = parse_product_ref(token, platform, **locale)
         except InvalidQuery as exc:
-            problems.append(RefProblem(token[:120], exc.user_message))
+            reading.problems.append(RefProblem(token[:120], exc.user_message))
             continue
-        if query.key not in seen:
+        if query.key in seen:
+            reading.duplicates.append(token[:120])
+        else:
             seen.add(query.key)
-            queries.append(query)
-    return queries, problems
+            reading.queries.append(query)
+    return reading
+
+
+# 'word:id' where word is not one of ours: a compare-link entry for an unknown platform
+# (links have "//" or "/" after the scheme; ids never contain ":").
+_KEY_LIKE = re.compile(r"([a-z][a-z0-9-]{0,29}):([A-Za-z0-9_-]{1,120})")
+
+
+def _unknown_platform(token: str) -> str:
+    """The message for an entry naming a platform we do not know, else ""."""
+    from lib.platforms import PLATFORMS
+
+    match = _KEY_LIKE.fullmatch(token)
+    if not match or match.group(1) in PLATFORMS or match.group(1) in ("http", "https"):
+        return ""
+    return (f"{quote_input(match.group(1))} is not a platform this app knows. Use one of: "
+            + ", ".join(PLATFORMS) + ".")
 
 
 def _is_key(token: str) -> bool:
@@ -129,9 +173,9 @@ class Cell:
         if self.value is None:
             return f"— {self.reason or NOT_SENT}"
         if isinstance(self.value, float):
-            return f"{self.value:,.2f}"
+            return number(self.value, 2)            # 1e308 reads, never "inf"
         if isinstance(self.value, int) and not isinstance(self.value, bool):
-            return f"{self.value:,}"
+            return number(self.value)
         return str(self.value)
 
 
@@ -165,7 +209,7 @@ def stock_cell(product: Product) -> Cell:
     if facts.variants == 0 or facts.known == 0:
         return Cell(None, NOT_SENT)
     if facts.unknown:
-        return Cell(f"{facts.units:,} · unknown for {facts.unknown} of {facts.variants} "
+        return Cell(f"{number(facts.units)} · unknown for {facts.unknown} of {facts.variants} "
                     f"variants")
     return Cell(facts.units, rank=float(facts.units))
 

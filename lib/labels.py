@@ -145,15 +145,3 @@ def _text(value) -> str:
     if isinstance(value, float):
         return format(value, ".12g")
     return str(value)
-
-
-# What makes Markdown (or a Streamlit directive such as :red[...]) out of plain text:
-# emphasis, code, links and images, HTML and autolinks, headings, tables, math.
-# ":" and "." stay as they are: alone they format nothing, and notes read naturally.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
-
-
-def markdown_plain(text: str) -> str:
-    """Payload text made inert for st.markdown: the formatting characters escaped,
-    line breaks folded into spaces."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

@@ -332,3 +332,33 @@ def _parse_link(text: str, platform: str | None, platforms: Mapping[str, Any],
     query = dict(parse_qsl(parts.query, keep_blank_values=False))
     product_id, extras = platforms[chosen].id_from_url(host, path, query)
     return chosen, product_id, extras
+
+
+# --- the product a page link asks for ---------------------------------------------------
+LINK_DROPPED = ("This link is too long to be read (more than 1,000 parameters or 512 kB), "
+                "so none of it could be read: no product is shown. Ask for a shorter link "
+                "(a comparison holds at most 50 products), or enter the product's ID or "
+                "link in the sidebar.")
+
+
+def query_from_params(params: Mapping[str, Any]) -> ProductQuery | None:
+    """The product a page link asks for (?platform=…&id=…&country=…), or None when the
+    link asks for none (a first visit: the caller may show a default product). Raises
+    InvalidQuery when it asks for one that cannot be read: an unknown platform, a bad
+    id, a platform with no id."""
+    from lib.platforms import PLATFORMS
+
+    platform, product_id = params.get("platform"), params.get("id")
+    if platform is None and product_id is None:
+        return None
+    if not product_id:
+        if platform not in PLATFORMS:
+            raise InvalidQuery(f"Unknown platform {quote_input(platform)}. Choose one of: "
+                               + ", ".join(PLATFORMS) + ".")
+        raise InvalidQuery("The link names a platform but no product ID. Enter the "
+                           "product's ID or link in the sidebar.")
+    return parse_product_ref(product_id, platform or None,
+                             country=params.get("country", "US"),
+                             currency=params.get("currency", "USD"),
+                             language=params.get("language", "en"),
+                             extras=shareable_extras(params))

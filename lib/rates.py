@@ -116,7 +116,7 @@ def rates_for(base: str, currencies: Iterable[str | None]) -> RateTable:
 
 # --- the header note: an answer in another currency than the one asked ---------------
 def _shown(code: str) -> str:
-    # Only a plain ISO-like code goes into the text (it is shown as markdown).
+    # Only a plain ISO-like code goes into the text: a sentence, not a payload echo.
     return code if _CODE.fullmatch(code) else "another currency"
 
 
@@ -130,7 +130,7 @@ def currency_note(product: Any) -> str | None:
         return None
     if not sent:
         return (f"The currency of these prices is not stated (asked for {_shown(asked)}): "
-                "this platform's API does not send it. For a Tuya mall, set `currency` "
+                "this platform's API does not send it. For a Tuya mall, set “currency” "
                 "in the Tuya settings.")
     from lib.platforms import PLATFORMS     # lib.platforms uses these rates in the demo
 

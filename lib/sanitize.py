@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from typing import Callable
 
 import nh3
 
@@ -30,19 +31,23 @@ _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]+)\"", re.IGNORECASE)
 _SCRIPT_SCHEME = re.compile(r"(java|vb|live)(\s*)script(\s*):", re.IGNORECASE)
 
 
-def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
-    if attribute in {"href", "src"}:
-        return safe_url(value) or None
-    return value
-
-
-def sanitize_html(html: object) -> str:
-    """Seller HTML -> safe HTML ('' for anything that is not a string)."""
+def sanitize_html(html: object,
+                  url_filter: Callable[[str, str], str] | None = None) -> str:
+    """Seller HTML -> safe HTML ('' for anything that is not a string). `url_filter`
+    (attribute, url) -> url or '' may refuse more addresses (lib/platforms/urls.py
+    keeps only the marketplace's hosts); a refused href or src is removed."""
     if not isinstance(html, str) or not html.strip():
         return ""
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if attribute in {"href", "src"}:
+            url = safe_url(value)
+            return (url_filter(attribute, url) if url and url_filter else url) or None
+        return value
+
     safe = nh3.clean(html[:MAX_HTML_LENGTH], tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow",
-                     attribute_filter=_filter_attribute, strip_comments=True)
+                     attribute_filter=keep, strip_comments=True)
     return _SCRIPT_SCHEME.sub(lambda m: m.group(0)[:-1] + "&#58;", safe)
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from lib import format as fmt
 from lib.analysis import not_sent_reason
-from lib.labels import DASH, countries_label, gaps_as_dash, markdown_plain, status_label
+from lib.labels import DASH, countries_label, gaps_as_dash, status_label
+from lib.text import link, literal
 from lib.model import ATTRIBUTE_COLUMNS, Product
 
 Rows = list[tuple[str, str]]
@@ -76,19 +77,20 @@ def _elsewhere(label: str) -> bool:
 
 
 def store_line(product: Product) -> tuple[str, str]:
-    """The store as one Markdown line (payload text escaped) and its tooltip: the name,
-    linked when the platform gave its page, and the country by name."""
+    """The store as one Markdown line (payload text literal, lib/text.py) and its
+    tooltip: the name, linked when the platform gave its page (an address on the
+    marketplace's own site: lib/platforms/urls.py), and the country by name."""
     store = product.store
-    name = markdown_plain(store.name) if store.name else DASH
-    line = f"**Store:** [{name}](<{store.url}>)" if store.url and store.name else \
+    name = literal(store.name) if store.name else DASH
+    line = f"**Store:** {link(store.name, store.url)}" if store.url and store.name else \
         f"**Store:** {name}"
     country = countries_label(store.country)
     if country:
-        line += f" · {markdown_plain(country.text)}"
+        line += f" · {literal(country.text)}"
     if not store.name:
         reason = not_sent_reason(product, "store").rstrip(".")
-        line += f" (not sent: {markdown_plain(reason[:1].lower() + reason[1:])})"
-    return line, country.detail if country else ""
+        line += f" (not sent: {literal(reason[:1].lower() + reason[1:])})"
+    return line, literal(country.detail) if country else ""
 
 
 def shipping_lines(product: Product) -> list[tuple[str, str, str]]:

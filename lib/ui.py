@@ -16,12 +16,15 @@ from lib import format as fmt
 from lib.credentials import Credentials, load_credentials
 from lib.client import fetch_product
 from lib.errors import FetchError, InvalidQuery
-from lib.labels import markdown_plain, status_label
+from lib.failures import FAILURE_TTL_S, RecentFailures
+from lib.labels import status_label
 from lib.model import Product
 from lib.platforms import PLATFORMS
 from lib import shortlinks
-from lib.query import SHAREABLE_EXTRAS, ProductQuery, parse_product_ref, shareable_extras
+from lib.query import (LINK_DROPPED, SHAREABLE_EXTRAS, ProductQuery, parse_product_ref,
+                       query_from_params)
 from lib.sandbox import DEMO_PRODUCTS, demo_query_for, demo_title
+from lib.text import link, literal
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY_KEYS = ("platform", "id", "country", "currency", "language")
@@ -57,14 +60,53 @@ def is_demo(platform: str) -> bool:
 
 # --- the current query ---------------------------------------------------------------
 def _query_from_url() -> ProductQuery | None:
-    params = st.query_params
-    if not params.get("id"):
-        return None
-    return parse_product_ref(params.get("id", ""), params.get("platform") or None,
-                             country=params.get("country", "US"),
-                             currency=params.get("currency", "USD"),
-                             language=params.get("language", "en"),
-                             extras=shareable_extras(params))
+    """The product the URL asks for; None when it asks for none; InvalidQuery when it
+    asks for one that cannot be read, or when Streamlit dropped the whole link (said
+    on every run of the session until a product is asked for)."""
+    if DROPPED_PARAM in st.query_params:
+        del st.query_params[DROPPED_PARAM]       # ours, not the link's: off the address bar
+        st.session_state[STATE_DROPPED] = True
+    query = query_from_params(st.query_params)
+    if query is not None:
+        st.session_state.pop(STATE_DROPPED, None)
+    elif st.session_state.get(STATE_DROPPED):
+        raise InvalidQuery(LINK_DROPPED)
+    return query
+
+
+# Past 1,000 parameters or 512 kB Streamlit 1.67 ignores a link's query string whole
+# (streamlit.runtime.state.query_params.sanitize_query_string), and the page cannot
+# tell that from a visit without a link: on the server the raw string is gone before
+# the script runs. So Streamlit's check is wrapped to leave one marker parameter
+# instead of nothing. Streamlit internals: on another version nothing is wrapped and a
+# dropped link looks like a first visit (tests/test_link_bounds.py notices). The wrap
+# happens when this module is first imported, i.e. in the first session's first run,
+# whose request was already judged: only a launcher that imports lib.ui before the
+# server starts covers that one request too.
+DROPPED_PARAM = "explorer_link_dropped"
+STATE_DROPPED = "explorer_dropped_link"
+
+
+def _mark_dropped_links() -> None:
+    try:
+        from streamlit.runtime import app_session
+        from streamlit.runtime.state import query_params
+    except ImportError:
+        return
+    original = query_params.sanitize_query_string
+    if getattr(original, "marks_dropped_links", False):
+        return
+
+    def sanitize(query_string: str) -> str:
+        kept = original(query_string)
+        return kept if kept or not query_string else f"{DROPPED_PARAM}=1"
+    sanitize.marks_dropped_links = True          # type: ignore[attr-defined]
+    for module in (query_params, app_session):   # AppTest / the server
+        if getattr(module, "sanitize_query_string", None) is original:
+            module.sanitize_query_string = sanitize
+
+
+_mark_dropped_links()
 
 
 def set_query(query: ProductQuery) -> None:
@@ -84,12 +126,15 @@ def set_query(query: ProductQuery) -> None:
 
 def current_query() -> ProductQuery | None:
     """The query in the URL; else the one kept in session state (page switches drop the
-    URL's query string, so it is written back); else the first demo product."""
+    URL's query string, so it is written back); else the first demo product. A link
+    that asks for a product that cannot be read (or that Streamlit dropped for its
+    size) gets a message and no product, never the demo product in its place."""
     try:
         query = _query_from_url()
     except InvalidQuery as exc:
         # A broken shared link: say so rather than silently showing another product.
-        st.error(f"The product in this link could not be read: {exc.user_message}")
+        st.error(literal(exc.user_message) if exc.user_message == LINK_DROPPED else
+                 literal(f"The product in this link could not be read: {exc.user_message}"))
         st.session_state.pop(STATE_QUERY, None)
         return None
     if query is None:
@@ -211,7 +256,7 @@ def product_picker() -> ProductQuery | None:
             new_query = _read_ref(ref, platform, country=country or "US",
                                   currency=currency or "USD", language=language or "en")
         except InvalidQuery as exc:
-            sidebar.error(exc.user_message)
+            sidebar.error(literal(exc.user_message))     # may quote the pasted text
         else:
             if new_query != query:
                 set_query(new_query)
@@ -268,9 +313,9 @@ def _demo_examples(sidebar, query: ProductQuery | None) -> None:
 
 def _demo_button(container, demo: ProductQuery, query: ProductQuery | None) -> None:
     is_current = query is not None and query.key == demo.key
-    if container.button(demo_title(demo), key=f"demo-{demo.key}", width="stretch",
+    if container.button(literal(demo_title(demo), 80), key=f"demo-{demo.key}", width="stretch",
                         disabled=is_current, help=f"{PLATFORMS[demo.platform].label}, "
-                                                  f"product {demo.product_id}"):
+                                                  f"product {literal(demo.product_id)}"):
         base = query or demo
         set_query(ProductQuery(demo.platform, demo.product_id, base.country, base.currency,
                                base.language))
@@ -290,29 +335,72 @@ def _mode_note(sidebar, query: ProductQuery | None) -> None:
 
 # --- loading -------------------------------------------------------------------------------
 @st.cache_data(ttl=1800, max_entries=128, show_spinner=False)
-def _fetch_cached(query: ProductQuery, live: bool, refresh: int) -> Product:
+def _fetch_cached(query: ProductQuery, live: bool, refresh: str) -> Product:
+    """One fetch, cached per query, mode and refresh token ("" until Refresh is pressed;
+    then a new random token per press and session, so a press always fetches)."""
     credentials = credentials_for(query.platform) if live else None
     if live and credentials is None:
         raise InvalidQuery("The credentials for this platform are incomplete.")
     return fetch_product(query, credentials=credentials)
 
 
-def load_product(query: ProductQuery) -> Product | None:
-    """The product for `query` (cached per query), or None after showing the error."""
-    refresh = st.session_state.get(STATE_REFRESH, {}).get(query.key, 0)
+# st.cache_data keeps no exceptions: failures are kept here for a minute, so that reruns
+# (every widget change) do not call the gateway again for the same failure.
+RECENT_FAILURES = RecentFailures(ttl_s=FAILURE_TTL_S)
+
+
+def _fetch(query: ProductQuery, live: bool, refresh: str) -> Product | FetchError:
+    """The product, or the failure (returned, not raised): a failure less than
+    FAILURE_TTL_S old for the same query, mode and refresh token is given again
+    without a gateway call."""
+    key = (query, live, refresh)
+    remembered = RECENT_FAILURES.get(key)
+    if remembered is not None:
+        return remembered.error
     try:
-        with st.spinner(f"Loading {query.key} …"):
-            return _fetch_cached(query, not is_demo(query.platform), refresh)
+        return _fetch_cached(query, live, refresh)
     except FetchError as exc:
-        error_box(exc)
-        return None
+        RECENT_FAILURES.remember(key, exc)
+        return exc
 
 
-def refresh_button(query: ProductQuery) -> None:
-    """Fetch again on the next run instead of using the cached product."""
-    if st.button("Refresh", icon=":material/refresh:", help="Fetch this product again now"):
-        counters = st.session_state.setdefault(STATE_REFRESH, {})
-        counters[query.key] = counters.get(query.key, 0) + 1
+def _refresh_token(query: ProductQuery) -> str:
+    return st.session_state.get(STATE_REFRESH, {}).get(query.key, "")
+
+
+def load_product(query: ProductQuery) -> Product | None:
+    """The product for `query` (cached per query), or None after showing the error and
+    a button to try again."""
+    live = not is_demo(query.platform)
+    with st.spinner(f"Loading {literal(query.key)} …"):
+        result = _fetch(query, live, _refresh_token(query))
+    if not isinstance(result, FetchError):
+        return result
+    error_box(result)
+    remembered = RECENT_FAILURES.get((query, live, _refresh_token(query)))
+    if remembered is not None and remembered.age_s >= 1:
+        st.caption(f"This is the answer of {remembered.age_s:.0f} s ago: for "
+                   f"{FAILURE_TTL_S:.0f} s the same failure is shown without asking the "
+                   "marketplace again. “Try again” asks now.")
+    refresh_button(query, "Try again")
+    return None
+
+
+def refresh_button(queries: ProductQuery | list[ProductQuery], label: str = "Refresh") -> None:
+    """Fetch again on the next run instead of using the cached product (or failure).
+    Each press gives this session a new random refresh token per product: a cache
+    entry of another session's Refresh is never reused."""
+    import uuid
+
+    queries = [queries] if isinstance(queries, ProductQuery) else list(queries)
+    if not queries:
+        return
+    if st.button(label, icon=":material/refresh:", key=f"refresh-{queries[0].key}",
+                 help="Fetch this product again now" if len(queries) == 1 else
+                 f"Fetch these {len(queries)} products again now"):
+        tokens = st.session_state.setdefault(STATE_REFRESH, {})
+        for query in queries:
+            tokens[query.key] = uuid.uuid4().hex
         st.rerun()
 
 
@@ -334,21 +422,14 @@ def error_box(error: FetchError) -> None:
     """What went wrong in plain words, what to do, and the gateway's own words and code
     (quotable to support). Every text is shown as text: Markdown in a gateway's message
     (or in a pasted value quoted back) is escaped, never rendered."""
-    import re
-
-    def as_text(text: str) -> str:
-        text = " ".join(str(text).split())           # one line: no list or heading starts
-        text = re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", text)
-        return re.sub(r":(?=\w)", r"\\:", text)       # no :red[…] or :material/…: codes
-
-    st.error(as_text(error.user_message), icon=":material/error:")
+    st.error(literal(error.user_message), icon=":material/error:")
     hint = getattr(error, "hint", "")
     if hint and hint not in error.user_message:
-        st.caption(as_text(f"What to do: {hint}"))
+        st.caption(literal(f"What to do: {hint}"))
     said = getattr(error, "gateway_message", "")
     if said:
         code = f" (code {error.code})" if error.code else ""
-        st.caption(as_text(f"The marketplace said: “{said}”{code}"))
+        st.caption(literal(f"The marketplace said: “{said}”{code}"))
     if error.detail or error.raw:
         with st.expander("Technical detail"):
             st.code(f"{error.kind}: {error.detail}", language=None)
@@ -388,20 +469,38 @@ def header_card(product: Product) -> None:
         status = status_label(product.platform, product.status)
         if status:
             # Words on the badge; the code as sent only in the tooltip (and Raw data).
-            badges.append(f":blue-badge[{status.text}]")
-        st.markdown(" ".join(badges), help=markdown_plain(status.detail) if status else None)
-        st.subheader(product.title or f"Product {product.product_id}", anchor=False)
-        link = f"[Open on the marketplace]({product.url})" if product.url else ""
-        st.caption(f"ID {product.product_id} · fetched {fmt.fetched(product.fetched_at)}"
-                   + (f" · {link}" if link else ""))
+            badges.append(f":blue-badge[{literal(status.text)}]")
+        st.markdown(" ".join(badges), help=literal(status.detail) if status else None)
+        st.subheader(literal(product.title or f"Product {product.product_id}"), anchor=False)
+        # product.url is on the marketplace's own site (lib/platforms/urls.py)
+        page = link("Open on the marketplace", product.url) if product.url else ""
+        st.caption(f"ID {literal(product.product_id)} · fetched "
+                   f"{fmt.fetched(product.fetched_at)}" + (f" · {page}" if page else ""))
         currency_note(product)
+
+
+# The seller's HTML (already through the allow-list sanitiser, lib/sanitize.py) in a
+# bounded box: pictures no wider than the column, long words and <pre> wrapped, wide
+# tables scrolled, and the whole box at most this tall, scrolling inside.
+_DESCRIPTION_CSS = """<style>
+.seller-description { max-height: 40rem; overflow: auto; overflow-wrap: anywhere;
+  word-break: break-word; padding-right: .5rem; }
+.seller-description img { max-width: 100%; height: auto; }
+.seller-description pre, .seller-description code { white-space: pre-wrap;
+  overflow-wrap: anywhere; }
+.seller-description table { display: block; max-width: 100%; overflow-x: auto; }
+</style>"""
+
+
+def seller_description(safe_html: str) -> None:
+    st.html(f'{_DESCRIPTION_CSS}<div class="seller-description">{safe_html}</div>')
 
 
 def warnings_box(product: Product) -> None:
     if product.warnings:
         with st.expander(f"{len(product.warnings)} note(s) about this product's data"):
             for warning in product.warnings:
-                st.markdown(f"- {markdown_plain(warning)}")   # may quote the payload
+                st.markdown(f"- {literal(warning)}")   # may quote the payload
 
 
 
@@ -409,7 +508,7 @@ def page_intro(product: Product, title: str) -> None:
     """A compact heading for the detail pages: page title, product title, badges."""
     st.title(title, anchor=False)
     demo = " · :orange-badge[:material/science: Demo data]" if product.demo else ""
-    st.caption(f"{product.title or product.product_id} · "
+    st.caption(f"{literal(product.title or product.product_id)} · "
                f"{PLATFORMS[product.platform].label}{demo}")
     currency_note(product)
 
@@ -418,9 +517,9 @@ def currency_note(product: Product) -> None:
     """Say so when the prices are not in the currency asked for (lib.rates decides)."""
     from lib.rates import currency_note as note_text
 
-    text = note_text(product)     # built from validated codes only: safe as markdown
+    text = note_text(product)
     if text:
-        st.caption(f":material/currency_exchange: {text}")
+        st.caption(f":material/currency_exchange: {literal(text)}")
 
 
 def not_provided_note(product: Product, view: str) -> bool:
@@ -488,10 +587,12 @@ def current_locale() -> dict[str, str]:
 
 
 STATE_COMPARE = "explorer_compare"
+STATE_COMPARE_NOTICES = "explorer_compare_notices"
 
 
 def compare_keys() -> list[str]:
-    """The compare list: from the URL (?p=platform:id&p=...), else session state."""
+    """The compare list as entered: from the URL (?p=platform:id&p=...), else session
+    state."""
     keys = [k for k in st.query_params.get_all("p") if k]
     if not keys:
         keys = st.session_state.get(STATE_COMPARE, [])
@@ -500,9 +601,29 @@ def compare_keys() -> list[str]:
     return keys
 
 
-def set_compare_keys(keys: list[str]) -> None:
+def compare_list(**locale: str) -> tuple[list[ProductQuery], list[str]]:
+    """The products to compare (at most refs.MAX_COMPARED) and the messages about what
+    was left out or skipped when the list last changed.
+
+    A list that is too long or holds junk (unreadable ids, unknown platforms, repeats)
+    is written back clean: the URL then stays far below Streamlit's 1,000 parameters
+    (past them it drops the whole link) and a shared link holds what is on screen. Its
+    messages stay on screen as long as the list does not change."""
+    from lib import refs
+
+    listing = refs.read_compare_list(" ".join(compare_keys()), **locale)
+    if not listing.clean:
+        set_compare_keys(listing.keys, listing.notices())
+    shown_for, notices = st.session_state.get(STATE_COMPARE_NOTICES, ([], []))
+    return listing.queries, (notices if shown_for == listing.keys else [])
+
+
+def set_compare_keys(keys: list[str], notices: list[str] | tuple[str, ...] = ()) -> None:
+    """Make `keys` the compare list (in session state and the URL); `notices`: what to
+    say about this change (what was not added or skipped), until the list changes."""
     unique = list(dict.fromkeys(keys))
     st.session_state[STATE_COMPARE] = unique
+    st.session_state[STATE_COMPARE_NOTICES] = (unique, [n for n in notices if n])
     if unique:
         st.query_params["p"] = unique
     elif "p" in st.query_params:
@@ -510,17 +631,11 @@ def set_compare_keys(keys: list[str]) -> None:
 
 
 def load_products(queries: list[ProductQuery]) -> list[Product | FetchError]:
-    """Each product from the per-query cache (fetched on first use)."""
-    results: list[Product | FetchError] = []
-    refresh = st.session_state.get(STATE_REFRESH, {})
+    """Each product from the per-query cache (fetched on first use); a recent failure
+    is given again without a new call (see _fetch)."""
     with st.spinner(f"Loading {len(queries)} product(s) …"):
-        for query in queries:
-            try:
-                results.append(_fetch_cached(query, not is_demo(query.platform),
-                                             refresh.get(query.key, 0)))
-            except FetchError as exc:
-                results.append(exc)
-    return results
+        return [_fetch(query, not is_demo(query.platform), _refresh_token(query))
+                for query in queries]
 
 
 # --- view settings bound to the URL (SKU matrix, Price tiers) ---------------------------

@@ -452,7 +452,8 @@ def test_error_box_shows_payload_text_as_text_not_markdown():
     hostile = "**Call** [support](https://evil.example) :red[now] <b>x</b> `code` #1"
     at = run_error_box("aliexpress-affiliate", aff(402, f"TrackingId {hostile}"))
     said = [c.value for c in at.caption if c.value.startswith("The marketplace said")]
+    wj = "\u2060"          # lib.text.literal's word joiner: no autolink, no directive
     assert said == ["The marketplace said: “TrackingId \\*\\*Call\\*\\* \\[support\\]"
-                    "(https://evil.example) \\:red\\[now\\] \\<b\\>x\\</b\\> \\`code\\` \\#1” "
-                    "(code 402)"]
+                    f"(https\\:{wj}//evil.example) \\:{wj}red\\[now\\] \\<b\\>x\\</b\\> "
+                    "\\`code\\` \\#1” (code 402)"]
     assert not at.markdown                      # nothing rendered as Markdown of its own

@@ -528,7 +528,7 @@ def test_garbage_inside_lists_and_bad_urls():
         "ae_store_info": {"item_as_described_rating": "7", "communication_rating": "",
                           "shipping_speed_rating": "4.5"},
         "ae_multimedia_info_dto": {
-            "image_urls": "javascript:alert(1);https://a.example/x.jpg;//b.example/y.jpg",
+            "image_urls": "javascript:alert(1);https://a.alicdn.com/x.jpg;//b.alicdn.com/y.jpg",
             "ae_video_dtos": {"ae_video_d_t_o": {"media_url": "data:video/mp4,xx"}}}}})
     assert len(product.skus) == 1
     assert product.skus.iloc[0]["sku_id"] == "#1"
@@ -536,8 +536,8 @@ def test_garbage_inside_lists_and_bad_urls():
     assert product.store.ratings == {"Shipping speed": 4.5}
     assert product.store.missing_ratings == ["Item as described", "Communication"]
     assert product.store.product_rating is None          # 9.9 is not a 0..5 score
-    assert [i.url for i in product.media.images] == ["https://a.example/x.jpg",
-                                                     "https://b.example/y.jpg"]
+    assert [i.url for i in product.media.images] == ["https://a.alicdn.com/x.jpg",
+                                                     "https://b.alicdn.com/y.jpg"]
     assert product.media.videos == []
     assert "A video was listed without a playable web address." in product.warnings
     assert "Store ratings missing: Item as described, Communication." in product.warnings
@@ -547,14 +547,14 @@ def test_script_in_description_is_removed():
     product = parse_payload("aliexpress", base(ae_item_base_info_dto={
         "subject": "X", "product_id": "1005001234567890",
         "detail": '<div onclick="steal()">Hi<script>alert(1)</script>'
-                  '<img src="javascript:alert(1)"><img src="https://a.example/i.jpg" '
+                  '<img src="javascript:alert(1)"><img src="https://a.alicdn.com/i.jpg" '
                   'onerror="alert(1)"><a href="javascript:x">l</a>'
                   '<iframe src="https://e.example"></iframe><style>p{}</style></div>'}))
     html = product.description_html
-    assert "Hi" in html and '<img src="https://a.example/i.jpg">' in html
+    assert "Hi" in html and '<img src="https://a.alicdn.com/i.jpg">' in html
     for banned in ("script", "alert", "onclick", "onerror", "javascript", "iframe", "style"):
         assert banned not in html
-    assert [i.url for i in product.media.by_kind("detail")] == ["https://a.example/i.jpg"]
+    assert [i.url for i in product.media.by_kind("detail")] == ["https://a.alicdn.com/i.jpg"]
 
 
 def test_real_description_with_injected_script_is_sanitised():
@@ -574,9 +574,9 @@ def test_mobile_detail_used_when_detail_missing():
         "mobile_detail": json.dumps({"moduleList": [
             {"type": "text", "data": {"content": "<b>hi</b>"}},
             {"type": "image", "data": {"url": "javascript:x"}},
-            {"type": "image", "data": {"url": "https://a.example/i.jpg"}}]})}))
+            {"type": "image", "data": {"url": "https://a.alicdn.com/i.jpg"}}]})}))
     assert product.description_html == \
-        '<p>&lt;b&gt;hi&lt;/b&gt;</p><img src="https://a.example/i.jpg">'
+        '<p>&lt;b&gt;hi&lt;/b&gt;</p><img src="https://a.alicdn.com/i.jpg">'
 
 
 @pytest.mark.parametrize("payload", [[], None, 42, "\"text\"", {}, {"foo": 1},

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_util import APP_FILE
 from lib import analysis, terms
 from lib.client import fetch_product
-from lib.labels import (countries_label, country_name, gaps_as_dash, markdown_plain,
+from lib.labels import (countries_label, country_name, gaps_as_dash,
                         status_label)
 from lib.model import Product
 from lib.sandbox import DEMO_PRODUCTS
@@ -273,12 +273,6 @@ def test_gaps_show_as_a_dash_and_a_literal_none_as_a_word():
                           "t": ["None", None], "e": ["", float("nan")]})
     assert gaps_as_dash(table).values.tolist() == [["1", "2.5", "none", "—"],
                                                    ["—", "—", "—", "—"]]
-
-
-def test_payload_text_is_made_inert_for_markdown():
-    assert markdown_plain("*Hot* [deal](javascript:x) :red[sale] $5 <b>") == \
-        r"\*Hot\* \[deal\](javascript:x) :red\[sale\] \$5 \<b\>"
-    assert markdown_plain("two\nlines") == "two lines"
 
 
 # --- point 10: what the API sent is on the Overview -----------------------------------------

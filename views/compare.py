@@ -2,9 +2,9 @@
 so do the base currency, every changed exchange rate and the chart's price axis."""
 import streamlit as st
 
-from lib import charts, compare, rates, ui
+from lib import charts, compare, rates, refs, ui
 from lib.errors import FetchError
-from lib.labels import markdown_plain
+from lib.text import literal
 from lib.platforms import PLATFORMS
 from lib.sandbox import DEMO_PRODUCTS
 
@@ -14,8 +14,10 @@ st.caption("Paste ids or links from any platform; the list is kept in the page a
            "so the comparison can be shared.")
 
 locale = ui.current_locale()
-listed = ui.compare_keys()
-queries, problems = compare.parse_refs(" ".join(listed), **locale)
+# At most refs.MAX_COMPARED products; what a link or a paste held beyond that, or could
+# not be read, is said in one message each (kept while the list is unchanged).
+queries, notices = ui.compare_list(**locale)
+listed = [q.key for q in queries]
 
 with st.form("compare-add", border=True):
     left, right = st.columns([3, 1])
@@ -25,37 +27,44 @@ with st.form("compare-add", border=True):
                                format_func=lambda k: PLATFORMS[k].label)
     added = st.form_submit_button("Add to comparison", type="primary")
 if added:
-    new, bad = compare.parse_refs(text, platform, **locale)
-    problems += bad
-    if new:
-        ui.set_compare_keys([q.key for q in queries] + [q.key for q in new])
-        st.rerun()
+    pasted = refs.read_compare_list(text, platform, **locale)
+    keys, not_added = refs.add_to_list(listed, pasted.keys + [q.key for q in pasted.left_out])
+    ui.set_compare_keys(keys, [refs.not_added_message(not_added, unread=pasted.unread),
+                               refs.skipped_message(pasted)])
+    st.rerun()
 
 buttons = st.columns(3)
 demo_keys = [q.key for q in DEMO_PRODUCTS if ui.is_demo(q.platform)]
 if demo_keys and buttons[0].button("Add the demo products", icon=":material/science:"):
-    ui.set_compare_keys([q.key for q in queries] + demo_keys)
+    keys, not_added = refs.add_to_list(listed, demo_keys)
+    ui.set_compare_keys(keys, [refs.not_added_message(not_added)])
     st.rerun()
 current = st.session_state.get(ui.STATE_QUERY)
 if current and buttons[1].button("Add the product on screen", icon=":material/add:"):
-    ui.set_compare_keys([q.key for q in queries] + [current.key])
+    keys, not_added = refs.add_to_list(listed, [current.key])
+    ui.set_compare_keys(keys, [refs.not_added_message(not_added)])
     st.rerun()
 if queries and buttons[2].button("Clear the list", icon=":material/delete:"):
     ui.set_compare_keys([])
     st.rerun()
 
-for problem in problems:
-    st.warning(markdown_plain(str(problem)))
+for notice in notices:
+    st.warning(notice)         # built by lib.refs: outside text already literal
 if not queries:
     st.info("Nothing to compare yet: add two or more products above.", icon=":material/info:")
     st.stop()
 
 results = ui.load_products(queries)
 products = [r for r in results if not isinstance(r, FetchError)]
-for query, result in zip(queries, results):
-    if isinstance(result, FetchError):
-        st.caption(markdown_plain(f"{query.key} could not be compared:"))
+failed = [(q, r) for q, r in zip(queries, results) if isinstance(r, FetchError)]
+if len(failed) > refs.FAILURES_ONE_BY_ONE:
+    st.error(refs.failed_message(failed, len(queries)), icon=":material/error:")
+    ui.refresh_button([q for q, _ in failed], "Try the failed ones again")
+else:
+    for query, result in failed:
+        st.caption(literal(f"{query.key} could not be compared:"))
         ui.error_box(result)
+        ui.refresh_button(query, "Try again")
 if not products:
     st.stop()
 
@@ -75,17 +84,17 @@ if options:
         reference = rates.rates_for(base, others)
         cols[1].caption(f"Rates: {reference.source}, bundled with the app. Change any rate "
                         "below; a changed rate is kept in the page address." if others else
-                        f"Every product is priced in {markdown_plain(base)}: nothing to convert.")
+                        f"Every product is priced in {literal(base)}: nothing to convert.")
         if others:
             inputs = st.columns(4)
             for i, currency in enumerate(others):
                 default = reference.rate(currency)
                 given[currency] = inputs[i % len(inputs)].number_input(
-                    f"1 {markdown_plain(currency)} = ? {base}", min_value=0.0, value=default,
+                    f"1 {literal(currency)} = ? {literal(base)}", min_value=0.0, value=default,
                     step=compare.rate_step(default), format="%.6f",
                     key=f"rate_{currency}_{base}", bind="query-params",
                     help=None if default is not None else
-                    f"The European Central Bank does not quote {markdown_plain(currency)}: "
+                    f"The European Central Bank does not quote {literal(currency)}: "
                     f"type a rate to "
                     f"compare these prices.")
 
@@ -118,7 +127,7 @@ for i, product in enumerate(products):
     column = image_columns[i % len(image_columns)]
     if product.main_image:
         column.image(ui.image_source(product.main_image), width=96)
-    column.caption(markdown_plain(compare.product_label(product)))
+    column.caption(literal(compare.product_label(product)))
 # st.dataframe pins the index (the figure names) when the table scrolls sideways.
 st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
              height=min(36 * (len(shown) + 1), 1000),
@@ -126,10 +135,10 @@ st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
 notes = ["Green: the best value in the row (prices, MOQ, days, stock, ratings only).",
          "“—” says why a figure is missing."]
 if table.base and any(p.currency and p.currency != table.base for p in products):
-    notes.append(compare.rate_note(table))
+    notes.append(literal(compare.rate_note(table)))
 if unstated:
-    notes.append("Not ranked: the currency of " + ", ".join(markdown_plain(u) for u in unstated)
-                 + " is not stated (for a Tuya mall, set `currency` in its settings).")
+    notes.append("Not ranked: the currency of " + ", ".join(literal(u) for u in unstated)
+                 + " is not stated (for a Tuya mall, set “currency” in its settings).")
 st.caption(" ".join(notes))
 
 st.subheader("Unit price against quantity", anchor=False)
@@ -144,7 +153,7 @@ else:
     st.altair_chart(charts.compare_price_steps(curves, currency=table.base or "", axis=axis),
                     width="stretch" if axis != "independent" else "content")
     if left_out:
-        st.caption("Not drawn: " + "; ".join(markdown_plain(t) for t in left_out) + ".")
+        st.caption("Not drawn: " + "; ".join(literal(t) for t in left_out) + ".")
 
 ratings = compare.ratings_long(products)
 if not ratings.empty:

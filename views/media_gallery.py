@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib import ui
-from lib.labels import markdown_plain
+from lib.text import literal
 
 product = ui.current_product()
 ui.page_intro(product, "Media gallery")
@@ -28,7 +28,8 @@ shown = st.pills("Show", available, default=available, selection_mode="multi",
 
 
 def grid(images, per_row: int = 4, captions=None) -> None:
-    captions = captions or [image.label or None for image in images]
+    captions = [literal(c) if c else None for c in
+                (captions or [image.label for image in images])]
     for start in range(0, len(images), per_row):
         columns = st.columns(per_row)
         for column, image, caption in zip(columns, images[start:start + per_row],
@@ -46,7 +47,7 @@ if "SKU" in shown and counts["SKU"]:
         prop = image.label.split(":", 1)[0] if ":" in image.label else "Variant"
         groups.setdefault(prop, []).append(image)
     for prop, images in groups.items():
-        st.markdown(f"**{prop}**")
+        st.markdown(f"**{literal(prop)}**")
         grid(images, per_row=6,
              captions=[image.label.split(":", 1)[-1].strip() for image in images])
 if "Detail" in shown and counts["Detail"]:
@@ -63,10 +64,10 @@ def video_card(video) -> None:
         left.image(ui.image_source(video.poster), caption="Poster", width="stretch")
     else:
         left.caption("No poster sent")
-    facts = [f"video id {markdown_plain(video.media_id)}"] if video.media_id else []
+    facts = [f"video id {literal(video.media_id)}"] if video.media_id else []
     if not video.playable:
         right.markdown(":gray-badge[:material/videocam_off: No playable video]")
-        right.caption(markdown_plain(video.note))
+        right.caption(literal(video.note))
         if facts:
             right.caption(" · ".join(facts))
         return
@@ -77,7 +78,7 @@ def video_card(video) -> None:
         right.video(source, width=480)    # the clips' own size; live ones scale
     right.link_button("Open the video", ui.browser_url(video.url),
                       icon=":material/open_in_new:")
-    right.caption(" · ".join(facts + [markdown_plain(video.url)]))
+    right.caption(" · ".join(facts + [literal(video.url)]))
 
 
 if "Video" in shown and media.videos:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lib import analysis, export, terms, ui
-from lib.labels import markdown_plain
+from lib.text import literal
 
 
 def metric_rows(numbers: list[analysis.KeyNumber], per_row: int = 4) -> None:
@@ -12,7 +12,8 @@ def metric_rows(numbers: list[analysis.KeyNumber], per_row: int = 4) -> None:
     for start in range(0, len(numbers), width or 1):
         chunk = numbers[start:start + width]
         for column, number in zip(st.columns(width), chunk):
-            column.metric(number.label, number.value, help=number.help or None)
+            column.metric(literal(number.label), literal(number.value),
+                          help=literal(number.help) if number.help else None)
 
 
 def section(title: str, rows: terms.Rows) -> None:
@@ -32,18 +33,19 @@ metric_rows(analysis.price_numbers(product))
 numbers, unsent = analysis.fold_unsent(analysis.key_numbers(product))
 metric_rows(numbers)
 for line in unsent:                      # the platform's own reason, said once
-    st.caption(line)
+    st.caption(literal(line))
 
 store_line, store_tooltip = terms.store_line(product)
 st.markdown(store_line, help=store_tooltip or None)
 for label, text, tooltip in terms.shipping_lines(product):
-    st.markdown(f"**{label}:** {markdown_plain(text)}", help=tooltip or None)
+    st.markdown(f"**{literal(label)}:** {literal(text)}",
+                help=literal(tooltip) if tooltip else None)
 
 highlights = analysis.highlights(product)
 if highlights:
     st.subheader("What stands out", anchor=False)
     # Variant names come from the payload: escaped, never Markdown.
-    st.markdown("\n".join(f"- {markdown_plain(line)}" for line in highlights))
+    st.markdown("\n".join(f"- {literal(line)}" for line in highlights))
 
 section("Terms of trade", terms.terms_of_trade(product))
 affiliate = terms.affiliate_terms(product)
@@ -58,8 +60,7 @@ if not product.attributes.empty:
 
 if product.description_html:
     with st.expander("Seller's description"):
-        # Already through the allow-list sanitiser (lib/sanitize.py) when parsed.
-        st.html(product.description_html)
+        ui.seller_description(product.description_html)
 
 ui.warnings_box(product)
 left, right = st.columns([1, 3])

@@ -5,9 +5,9 @@ variants (the chart's variants); keys carry no product id, so a shared link read
 """
 import streamlit as st
 
-from lib import analysis, charts, ui
+from lib import analysis, charts, refs, ui
 from lib import format as fmt
-from lib.labels import markdown_plain
+from lib.text import literal
 from lib.platforms import PLATFORMS
 
 product = ui.current_product()
@@ -28,27 +28,30 @@ if skus.empty:
 
 labels = analysis.variant_labels(product, skus)
 cheapest = str(skus.loc[skus["sale_price"].idxmin(), "sku_id"])
+# The calculator starts on the variant the link names (sku_id), else the cheapest.
+preselected = refs.requested_sku(product, labels) or cheapest
 dearest = str(skus.loc[skus["sale_price"].idxmax(), "sku_id"])
 chart_default = list(dict.fromkeys([cheapest, dearest]))
-ui.bound_settings("price-tiers", product, {"variant": cheapest, "variants": chart_default})
+ui.bound_settings("price-tiers", product, {"variant": preselected, "variants": chart_default})
 
 if not has_tiers:
     # One message (why, and the one unit price); no chart of flat lines.
-    st.info(analysis.flat_price_note(product, PLATFORMS[product.platform].label),
+    st.info(literal(analysis.flat_price_note(product, PLATFORMS[product.platform].label)),
             icon=":material/info:")
 
 facts = []
 moq = analysis.moq(product)
 if trade.moq:
-    facts.append(f"**MOQ:** {trade.moq:,} {markdown_plain(trade.moq_unit)}".strip())
+    facts.append(f"**MOQ:** {trade.moq:,} {literal(trade.moq_unit)}".strip())
 elif moq and moq > 1:
     facts.append(f"**MOQ:** {moq:,}")
 if trade.fob_min is not None:
     fob_currency = trade.fob_currency or currency
     fob = fmt.money_range(trade.fob_min, trade.fob_max, fob_currency)
-    facts.append(f"**FOB:** {fob}" + ("" if fob_currency else f" ({fmt.NO_CURRENCY})"))
+    facts.append(f"**FOB:** {literal(fob)}"
+                 + ("" if fob_currency else f" ({fmt.NO_CURRENCY})"))
 if trade.supply_ability:
-    facts.append(f"**Supply ability:** {markdown_plain(trade.supply_ability)}")
+    facts.append(f"**Supply ability:** {literal(trade.supply_ability)}")
 if facts:
     st.markdown(" · ".join(facts))
 
@@ -66,7 +69,7 @@ if has_tiers:
 
 st.subheader("Order calculator", anchor=False)
 left, right = st.columns([2, 1])
-sku_id = left.selectbox("Variant", list(labels), index=list(labels).index(cheapest),
+sku_id = left.selectbox("Variant", list(labels), index=list(labels).index(preselected),
                         format_func=labels.get, key="variant", bind="query-params")
 quantity = right.number_input("Quantity", min_value=1, max_value=10_000_000, value=100,
                               step=1, key="qty", bind="query-params")
@@ -74,12 +77,13 @@ quote = analysis.quote(product, sku_id, int(quantity))
 if quote:
     cols = st.columns(4)
     cols[0].metric("Tier (units)", analysis.tier_span(quote.tier_min_qty, quote.tier_max_qty),
-                   help=quote.source)
-    cols[1].metric(fmt.with_unit("Unit price", currency), fmt.money(quote.unit_price))
-    cols[2].metric(fmt.with_unit("Total", currency), fmt.money(quote.total))
-    cols[3].metric(fmt.with_unit("Saving", currency), fmt.money(quote.saving),
-                   help=f"Against {int(quantity):,} × the single-unit price "
-                        f"{analysis.price_text(quote.single_unit_price, currency)}")
+                   help=literal(quote.source))
+    # The currency is the payload's: labels and tooltips take it as literal text.
+    cols[1].metric(literal(fmt.with_unit("Unit price", currency)), fmt.money(quote.unit_price))
+    cols[2].metric(literal(fmt.with_unit("Total", currency)), fmt.money(quote.total))
+    cols[3].metric(literal(fmt.with_unit("Saving", currency)), fmt.money(quote.saving),
+                   help=literal(f"Against {int(quantity):,} × the single-unit price "
+                                f"{analysis.price_text(quote.single_unit_price, currency)}"))
     if quote.below_moq:
         st.warning(f"{int(quantity):,} units is below the first tier "
                    f"({quote.tier_min_qty:,}); the supplier may not accept the order.")

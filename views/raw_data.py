@@ -4,8 +4,9 @@ import json
 import streamlit as st
 
 from lib import terms, ui
-from lib.export import XLSX_MIME, file_stem, tables, workbook_bytes
-from lib.labels import gaps_as_dash, markdown_plain
+from lib.export import XLSX_MIME, file_stem, payload_json_bytes, tables, workbook_bytes
+from lib.labels import gaps_as_dash
+from lib.text import literal
 
 product = ui.current_product()
 ui.page_intro(product, "Raw data")
@@ -13,11 +14,11 @@ ui.page_intro(product, "Raw data")
 if product.warnings:
     st.subheader("Notes about the data", anchor=False)
     for warning in product.warnings:
-        st.markdown(f"- {markdown_plain(warning)}")     # may quote the payload
+        st.markdown(f"- {literal(warning)}")     # may quote the payload
 if product.not_provided:
     st.subheader("Not provided by this platform", anchor=False)
     for line in product.not_provided:
-        st.markdown(f"- {line}")
+        st.markdown(f"- {literal(line)}")
 
 codes = terms.codes_as_sent(product)
 if not codes.empty:
@@ -41,8 +42,10 @@ st.download_button("Download all tables (Excel)", lambda: workbook_bytes(product
                    help="A Summary sheet, then every table above with readable headers.")
 
 st.subheader("Payload as received", anchor=False)
-st.download_button("Download the payload (JSON)",
-                   lambda: json.dumps(product.raw, ensure_ascii=False, indent=1).encode("utf-8"),
+if product.raw_cut:      # a huge answer: the copy kept in memory is cut (lib/model.py)
+    st.caption(literal(product.raw_cut))
+# Strict JSON: NaN and Infinity are null (the viewer below gets the same).
+st.download_button("Download the payload (JSON)", payload_json_bytes(product.raw),
                    file_name=f"{file_stem(product)}-payload.json", mime="application/json",
                    icon=":material/download:")
-st.json(product.raw, expanded=False)
+st.json(json.loads(payload_json_bytes(product.raw)), expanded=False)

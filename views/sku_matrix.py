@@ -5,8 +5,9 @@ shared link reopens the same view; keys carry no product id.
 """
 import streamlit as st
 
-from lib import analysis, charts, ui
+from lib import analysis, charts, refs, ui
 from lib.platforms import PLATFORMS
+from lib.text import literal
 
 product = ui.current_product()
 ui.page_intro(product, "SKU matrix")
@@ -21,7 +22,8 @@ if skus.empty:
     st.stop()
 
 default_row, default_col = analysis.default_axes(product)
-filter_defaults = analysis.default_filters(product, default_row, default_col)
+# Filters start on the variant the link names (sku_id), else on each first value.
+filter_defaults = refs.initial_filters(product, default_row, default_col)
 ui.bound_settings(
     "sku-matrix", product,
     {"metric": "sale_price", "rows": default_row, "cols": default_col,
@@ -30,7 +32,7 @@ ui.bound_settings(
 
 if not props:
     # One variant: nothing to chart, so no metric to pick; one message.
-    st.info(analysis.single_variant_note(product, PLATFORMS[product.platform].label),
+    st.info(literal(analysis.single_variant_note(product, PLATFORMS[product.platform].label)),
             icon=":material/info:")
     shown = skus
 else:
@@ -61,11 +63,12 @@ elif len(props) > 1:
     others = [p for p in props if p not in (row_prop, col_prop)]
     if others:
         filter_columns = st.columns(len(others))
+        starting = refs.initial_filters(product, row_prop, col_prop)
         for column, prop in zip(filter_columns, others):
             values = list(dict.fromkeys(skus[prop].dropna()))
             filters[prop] = column.multiselect(
-                f"{prop} (filter)", values, default=values[:1], key=f"filter-{prop}",
-                bind="query-params",
+                f"{literal(prop)} (filter)", values, default=starting[prop],
+                key=f"filter-{prop}", bind="query-params",
                 help="Each cell shows the average over the variants that match; pick one "
                      "value to see single variants.")
     shown = analysis.filtered_skus(product, filters)
@@ -86,7 +89,7 @@ elif len(props) > 1:
             st.caption("“stock not sent”: the platform did not say how many of these "
                        "variants are available, so they are not counted as in stock.")
 
-st.markdown(f"**{analysis.summary_line(shown, currency)}**")
+st.markdown(f"**{literal(analysis.summary_line(shown, currency))}**")
 
 # The SKU table: images, stock as a bar when every figure is known, prices with the
 # currency in the header, gaps as "—" (never "None", never 0).
@@ -115,7 +118,7 @@ country = analysis.country_prices(product)
 if country is not None:
     st.subheader("Price by ship-to country", anchor=False)
     st.dataframe(country.table, hide_index=True, width="stretch", column_config={
-        name: st.column_config.TextColumn(name, help=f"Ship-to country {code}")
+        name: st.column_config.TextColumn(name, help=f"Ship-to country {literal(code)}")
         for name, code in country.countries.items()})
-    st.caption(country.caption)
+    st.caption(literal(country.caption))
     ui.download_csv(country.tidy, "country-prices", product)

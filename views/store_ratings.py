@@ -2,7 +2,8 @@
 import streamlit as st
 
 from lib import analysis, charts, ui
-from lib.labels import countries_label, markdown_plain
+from lib.labels import countries_label
+from lib.text import link, literal
 
 product = ui.current_product()
 ui.page_intro(product, "Store ratings")
@@ -14,34 +15,35 @@ numbers, unsent = analysis.fold_unsent(analysis.store_numbers(product))
 for column, number in zip(st.columns(len(numbers)) if numbers else [], numbers):
     # "Rating" on the Overview; here beside the store's own scores it needs its subject.
     label = "Product rating" if number.label == "Rating" else number.label
-    column.metric(label, number.value, help=number.help or None)
+    column.metric(literal(label), literal(number.value),
+                  help=literal(number.help) if number.help else None)
 for line in [] if explained else unsent:      # the info box above already says it
-    st.caption(line)
+    st.caption(literal(line))
 
 st.subheader("Detailed seller ratings", anchor=False)
 if store.ratings or store.missing_ratings:
     st.altair_chart(charts.ratings_chart(store.ratings, store.missing_ratings),
                     width="stretch")
     if store.missing_ratings:
-        st.caption("Not rated (missing in the answer, not zero): "
-                   + ", ".join(store.missing_ratings))
+        st.caption(literal("Not rated (missing in the answer, not zero): "
+                           + ", ".join(store.missing_ratings)))
 elif explained:                               # the info box above says why
     st.caption("Not sent by this platform.")
 else:
     st.info("The answer carries no detailed seller ratings.", icon=":material/info:")
 
 st.subheader("Store", anchor=False)
-name = markdown_plain(store.name) if store.name else "—"
-if store.url:
-    name = f"[{name if store.name else 'Store page'}](<{store.url}>)"
+name = literal(store.name) if store.name else "—"
+if store.url:     # on the marketplace's own site (lib/platforms/urls.py)
+    name = link(store.name or "Store page", store.url)
 country = countries_label(store.country)
 if store.name or store.store_id or store.url or country:
     st.markdown(f"**Name:** {name}  \n"
-                f"**Store id:** {markdown_plain(store.store_id) or '—'}  \n"
-                f"**Country:** {markdown_plain(country.text) if country else '—'}",
-                help=country.detail if country else None)
+                f"**Store id:** {literal(store.store_id) or '—'}  \n"
+                f"**Country:** {literal(country.text) if country else '—'}",
+                help=literal(country.detail) if country else None)
 else:
-    st.caption(f"Not sent. {analysis.not_sent_reason(product, 'store')}")
+    st.caption(literal(f"Not sent. {analysis.not_sent_reason(product, 'store')}"))
 
 from lib.export import store_table  # noqa: E402  (kept next to its only use)
 

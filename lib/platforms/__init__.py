@@ -9,6 +9,7 @@ from typing import Any
 from lib.errors import BadResponse
 from lib.model import Product
 from lib.platforms.base import Platform, Token
+from lib.platforms.urls import confine_urls
 
 # One module per platform, each exposing PLATFORM; the order is the picker's order.
 PLATFORM_MODULES = ("aliexpress_ds", "aliexpress_affiliate", "alibaba", "aliexpress_seller",
@@ -52,8 +53,9 @@ def parse_payload(platform: str, payload: Any, query: Any = None) -> Product:
     if platform not in PLATFORMS:
         raise KeyError(f"unknown platform {platform!r}")
     data = decode_payload(payload)
+    spec = PLATFORMS[platform]
     try:
-        return PLATFORMS[platform].parse(data, query)
+        return confine_urls(spec.parse(data, query), spec.web_hosts, spec.media_hosts)
     except BadResponse as exc:
         if exc.raw is None:
             exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]

@@ -90,6 +90,10 @@ class Alibaba(Platform):
     key = KEY
     label = "Alibaba.com"
     link_hosts = ("alibaba.com",)
+    web_hosts = ("alibaba.com",)
+    # Alibaba.com's CDNs; sellers' pictures also sit on Alibaba Cloud storage (the
+    # seed's own examples are on oss-cn-hangzhou.aliyuncs.com).
+    media_hosts = ("alicdn.com", "alibaba.com", "aliyuncs.com")
     id_hint = ID_HINT
     api_methods = (METHOD,)
     credential_keys = ("app_key", "app_secret", "access_token")

@@ -23,7 +23,7 @@ from lib.coerce import as_list, safe_url, split_list, to_float, to_int, to_text
 from lib.errors import AuthError, BadResponse, InvalidQuery, ProductNotFound
 from lib.model import (SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media,
                        Product, Store, Trade, frame)
-from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, IOP_GATEWAY,
+from lib.platforms.aliexpress_common import (ALI_MEDIA_HOSTS, ALIEXPRESS_HOSTS, ID_HINT, IOP_GATEWAY,
                                              aliexpress_id_from_url, iop_request,
                                              validate_aliexpress_id)
 from lib.platforms.base import Platform
@@ -55,6 +55,8 @@ class AliExpressAffiliate(Platform):
     key = KEY
     label = "AliExpress (affiliate)"
     link_hosts = ALIEXPRESS_HOSTS
+    web_hosts = ALIEXPRESS_HOSTS
+    media_hosts = ALI_MEDIA_HOSTS
     id_hint = ID_HINT
     api_methods = (METHOD,)
     credential_keys = ("app_key", "app_secret", "tracking_id")

@@ -11,6 +11,10 @@ from lib.signing import iop_sign
 
 IOP_GATEWAY = "https://api-sg.aliexpress.com/sync"
 ALIEXPRESS_HOSTS = ("aliexpress.com", "aliexpress.us", "aliexpress.ru")
+# Where AliExpress (and Alibaba.com) serve pictures and clips: Alibaba's CDNs, the
+# aliexpress-media servers, Taobao's older CDN (seen in real answers and the seeds).
+ALI_MEDIA_HOSTS = ("alicdn.com", "aliexpress-media.com", "aliexpress.com", "aliexpress.us",
+                   "aliexpress.ru", "taobaocdn.com", "tbcdn.cn")
 # Short links redirect through a server we cannot reach offline.
 SHORT_LINK_HOSTS = ("a.aliexpress.com", "s.click.aliexpress.com", "click.aliexpress.com",
                     "a.aliexpress.ru", "sale.aliexpress.com")

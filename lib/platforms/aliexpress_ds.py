@@ -14,7 +14,7 @@ from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_f
 from lib.errors import BadResponse, FetchError
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS,
                        Image, Media, Product, Store, Trade, frame)
-from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
+from lib.platforms.aliexpress_common import (ALI_MEDIA_HOSTS, ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
 from lib.platforms.base import Platform
 from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
@@ -40,6 +40,8 @@ class AliExpressDropshipping(Platform):
     key = "aliexpress"
     label = "AliExpress (dropshipping)"
     link_hosts = ALIEXPRESS_HOSTS
+    web_hosts = ALIEXPRESS_HOSTS
+    media_hosts = ALI_MEDIA_HOSTS
     id_hint = ID_HINT
     api_methods = (METHOD,)
     demo_credentials = {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",

@@ -28,7 +28,7 @@ from lib.errors import BadResponse, InvalidQuery, UpstreamError
 from lib.model import (ATTRIBUTE_COLUMNS, COUNTRY_PRICE_COLUMNS, SKU_KEY_COLUMNS,
                        SKU_VALUE_COLUMNS, TIER_COLUMNS, Image, Media, Product, Store, Trade,
                        frame)
-from lib.platforms.aliexpress_common import (ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
+from lib.platforms.aliexpress_common import (ALI_MEDIA_HOSTS, ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              validate_aliexpress_id)
 from lib.platforms.base import Platform
 from lib.platforms.common import (discount_pct, first_object, most_common,
@@ -113,6 +113,8 @@ class AliExpressSeller(Platform):
     key = KEY
     label = "AliExpress (seller, legacy)"
     link_hosts = ALIEXPRESS_HOSTS
+    web_hosts = ALIEXPRESS_HOSTS
+    media_hosts = ALI_MEDIA_HOSTS
     id_hint = ID_HINT
     api_methods = METHODS
     qps = float(QPS)

@@ -26,6 +26,10 @@ class Platform:
     key: str = ""
     label: str = ""
     link_hosts: tuple[str, ...] = ()     # hosts whose product links this platform reads
+    # Hosts (and their subdomains) a parsed Product may link to or load media from;
+    # any other address in a payload is left out (lib/platforms/urls.py).
+    web_hosts: tuple[str, ...] = ()
+    media_hosts: tuple[str, ...] = ()
     id_hint: str = ""
     api_methods: tuple[str, ...] = ()    # gateway method names this platform calls                    # what a valid id looks like, for messages
     # Client-side rate limit: calls per second this platform tolerates (seeds' limits).

@@ -57,6 +57,10 @@ class TuyaMall(Platform):
     key = KEY
     label = "Tuya mall"
     link_hosts = ()                       # the seed shows no product link form
+    web_hosts = ("tuya.com",)
+    # The seed's own example pictures are on Alibaba Cloud storage (aliyuncs.com).
+    media_hosts = ("tuya.com", "tuyacn.com", "tuyaus.com", "tuyaeu.com", "tuyain.com",
+                   "aliyuncs.com")
     id_hint = ID_HINT
     api_methods = ()                      # path-routed, not method-routed
     qps = 10.0

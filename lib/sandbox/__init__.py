@@ -27,7 +27,12 @@ DEMO_TITLES: dict[str, str] = {f"{e['platform']}:{e['product_id']}": e["title"]
 
 
 def demo_title(query: ProductQuery) -> str:
-    return DEMO_TITLES.get(query.key, query.key)
+    """The catalogue title, read from the fixture folder in use now (EXPLORER_DEMO_FIXTURES
+    may point elsewhere than at import; the ids are the same, the titles need not be)."""
+    entries = catalogue(query.platform) if query.platform in DEMO_CREDENTIALS else []
+    found = next((e.get("title") for e in entries if e.get("product_id") == query.product_id),
+                 None)
+    return found or DEMO_TITLES.get(query.key, query.key)
 
 
 __all__ = ["DEMO_PRODUCTS", "DEMO_CREDENTIALS", "DEMO_TITLES", "SandboxGateway",

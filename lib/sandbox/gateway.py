@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import threading
 import time
 from collections import deque
@@ -24,6 +25,9 @@ from lib.platforms import PLATFORMS
 from lib.signing import iop_sign, top_sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Another fixture folder of the same layout (<platform>/<id>.json, <platform>/catalogue.json),
+# read at call time so a test can point a running app at a hostile set.
+FIXTURES_ENV = "EXPLORER_DEMO_FIXTURES"
 IOP_HOST = "api-sg.aliexpress.com"
 TOP_HOSTS = ("eco.taobao.com", "api.taobao.com", "gw.api.taobao.com")
 # The TOP router's integer codes for the failures the sandbox can produce.
@@ -56,16 +60,28 @@ def _demo_credentials() -> dict[str, dict[str, str]]:
             for key, platform in PLATFORMS.items() if platform.demo_credentials}
 
 
+def fixtures_dir() -> Path:
+    """The fixture folder in use: EXPLORER_DEMO_FIXTURES when set, else the bundled one."""
+    configured = os.environ.get(FIXTURES_ENV, "").strip()
+    return Path(configured) if configured else FIXTURES
+
+
+def _platform_dir(platform: str) -> Path | None:
+    """The folder of one known platform (no other name reaches the file system)."""
+    return fixtures_dir() / platform if platform in PLATFORMS else None
+
+
 def fixture_ids(platform: str) -> list[str]:
-    folder = FIXTURES / platform
-    if not folder.is_dir():
+    folder = _platform_dir(platform)
+    if folder is None or not folder.is_dir():
         return []
     return sorted(p.stem for p in folder.glob("*.json") if p.name != CATALOGUE_FILE)
 
 
 def catalogue(platform: str) -> list[dict[str, str]]:
-    path = FIXTURES / platform / CATALOGUE_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    folder = _platform_dir(platform)
+    path = folder / CATALOGUE_FILE if folder is not None else None
+    return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else []
 
 
 # Demo credentials: fake, public, accepted only by this sandbox; each platform module
@@ -74,8 +90,11 @@ DEMO_CREDENTIALS: dict[str, dict[str, str]] = _demo_credentials()
 
 
 def load_fixture(platform: str, product_id: str) -> dict | None:
-    path = FIXTURES / platform / f"{product_id}.json"
-    if not product_id or path.name == CATALOGUE_FILE or not path.is_file() or path.parent != FIXTURES / platform:
+    folder = _platform_dir(platform)
+    if folder is None or not product_id:
+        return None
+    path = folder / f"{product_id}.json"
+    if path.name == CATALOGUE_FILE or path.parent != folder or not path.is_file():
         return None
     return json.loads(path.read_text(encoding="utf-8"))
 
