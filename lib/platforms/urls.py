@@ -26,8 +26,15 @@ def confine_urls(product: Product, web_hosts: tuple[str, ...],
     """The product with every address off the platform's hosts removed (and noted)."""
     dropped: dict[str, str] = {}        # host -> "link" / "image or video"
 
+    judged: dict[tuple[str, str], bool] = {}    # a SKU table repeats a few pictures
+
     def check(url: str, hosts: tuple[str, ...], kind: str, local_ok: bool) -> str:
-        if not url or (local_ok and url.startswith(LOCAL)) or host_allowed(url, hosts):
+        if not url or (local_ok and url.startswith(LOCAL)):
+            return url
+        allowed = judged.get((kind, url))
+        if allowed is None:
+            allowed = judged[(kind, url)] = host_allowed(url, hosts)
+        if allowed:
             return url
         dropped.setdefault(_host(url), kind)
         return ""
