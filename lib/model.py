@@ -176,6 +176,8 @@ class Product:
     not_provided: list[str] = field(default_factory=list)   # views this platform cannot feed
     raw: Any = None                         # the payload, cut to RAW_MAX_* (see bounded_raw)
     raw_cut: str = ""                       # why `raw` is a cut copy; "" when it is whole
+    snapshot_id: str = ""                   # its snapshot in the store ("" = not saved)
+    pinned: bool = False                    # rebuilt from a stored snapshot (a pinned link)
 
     # Derived figures the views share ------------------------------------------------
     def price_range(self, column: str = "sale_price") -> tuple[float, float] | None:

@@ -8,15 +8,26 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+pytest_plugins = ["pg_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 APP_FILE = ROOT / "app.py"
 SERVER_START_TIMEOUT_S = 40
+
+# No test writes into the project's data/ folder: the embedded store of every AppTest run
+# and every test server lives in one throwaway folder per test session (tests that need a
+# store of their own point EXPLORER_DB_URL elsewhere).
+os.environ.setdefault("EXPLORER_DATA_DIR", tempfile.mkdtemp(prefix="explorer-test-data-"))
+# The bundled demo history (about 1,000 snapshots) loads into a new store in the
+# background; the tests that read it turn it on for their own store.
+os.environ.setdefault("EXPLORER_DEMO_HISTORY", "0")
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +97,10 @@ def running_app(log_path: Path | None = None, app_file: Path | None = None):
     env = {k: v for k, v in os.environ.items()
            if not k.endswith(("_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_SECRET"))}
     env["EXPLORER_DEMO"] = "1"
+    # Each server keeps its own store: snapshots of one test server (a hostile fixture
+    # set, say) never show up as "what changed" on another's pages.
+    if "EXPLORER_DB_URL" not in env:
+        env["EXPLORER_DATA_DIR"] = tempfile.mkdtemp(prefix="explorer-server-data-")
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
