@@ -147,7 +147,7 @@ def test_builder_encodes_the_committed_bytes(tmp_path):
 
 def test_builder_has_one_step_per_output_and_refuses_unknown_steps():
     from tools import build_demo
-    assert list(build_demo.STEPS) == ["fixtures", "catalogue", "pictures", "clips"]
+    assert list(build_demo.STEPS) == ["fixtures", "catalogue", "pictures", "clips", "history"]
     with pytest.raises(SystemExit, match="Unknown step"):
         build_demo.main(["movies"])
 

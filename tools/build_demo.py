@@ -14,11 +14,13 @@ The steps, one module each under tools/demo/:
 * ``pictures``: static/demo/*.png, flat-colour product drawings (Pillow; pictures.py);
 * ``clips``: static/demo/*.mp4, a few seconds of animated drawings for every demo video,
   the AliExpress ones and the hand-written Tuya and affiliate fixtures' (PyAV; clips.py).
+* ``history``: lib/sandbox/demo_history.json.gz, 90 daily price, stock and rating points per
+  demo product, worked back from what the sandbox serves now (history.py; run it after
+  ``fixtures`` whenever a demo fixture changes). The store loads them on first start.
 
 The fixtures reference pictures and clips as /app/static/demo/<file> (Streamlit static
 serving). Everything is deterministic: no clock, no unseeded randomness, so a second run
-writes the same bytes (the clips: with the same PyAV wheel). A later step (history)
-joins STEPS here.
+writes the same bytes (the clips: with the same PyAV wheel).
 """
 from __future__ import annotations
 
@@ -41,11 +43,17 @@ def _clips() -> list[Path]:
     return write_clips()
 
 
+def _history() -> Path:
+    from tools.demo.history import write_history
+    return write_history()
+
+
 STEPS: dict[str, Callable[[], list[Path] | Path]] = {
     "fixtures": write_fixtures,
     "catalogue": write_catalogue,
     "pictures": _pictures,
     "clips": _clips,
+    "history": _history,
 }
 
 
