@@ -6,7 +6,11 @@ The views live in views/, not pages/: a pages/ folder beside this script switche
 Streamlit 1.67 to its legacy multipage mode until the first st.navigation call, and the
 first visitor of a deep link then sees "Page not found" over the right page.
 """
+import sys
+
 import streamlit as st
+
+from lib import ui
 
 st.set_page_config(page_title="Product explorer", page_icon=":material/storefront:",
                    layout="wide")
@@ -25,8 +29,15 @@ PAGES = [
             url_path="compare-products"),
     st.Page("views/batch.py", title="Batch fetch", icon=":material/playlist_add:",
             url_path="batch-fetch"),
+    st.Page("views/history.py", title="History", icon=":material/history:",
+            url_path="history"),
     st.Page("views/raw_data.py", title="Raw data", icon=":material/data_object:",
             url_path="raw-data"),
 ]
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:
+    # After the page is drawn: say whether the product's snapshot was saved (the write
+    # runs off the script thread meanwhile) and offer the pinned link.
+    ui.after_page(sys.exc_info()[1])

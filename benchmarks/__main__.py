@@ -102,7 +102,7 @@ def bench_pages(sku_count: int = 500) -> None:
 
 
 def main() -> None:
-    which = set(sys.argv[1:]) or {"parse", "batch", "pages"}
+    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store"}
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
     if "parse" in which:
         bench_parse()
@@ -110,6 +110,9 @@ def main() -> None:
         bench_batch()
     if "pages" in which:
         bench_pages()
+    if "store" in which:
+        from benchmarks.store import bench_store
+        bench_store()
 
 
 if __name__ == "__main__":

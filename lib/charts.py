@@ -223,3 +223,91 @@ def compare_price_steps(points: pd.DataFrame, *, currency: str, axis: str = "lin
     colours = alt.Scale(scheme="tableau20") if count > 10 else alt.Undefined  # no repeats
     return base.encode(**encoding, color=alt.Color("series:N", legend=legend, scale=colours)
                        ).properties(height=320 + 30 * count + 60, width="container")
+
+
+# --- history (issue 11): observed points only, as steps ----------------------------------
+# Each point is one snapshot; a line holds its value until the next snapshot
+# ("step-after") and breaks where a snapshot did not send the value (NA -> null): never
+# drawn as 0, never interpolated between fetches. Times are UTC on the axis.
+HISTORY_BREAKS = "break-paths-filter-domains"
+HISTORY_SHAPES = {"fetched": "circle", "demo (generated)": "diamond"}
+
+
+def _history_x() -> alt.X:
+    return alt.X("time:T", title=None, scale=alt.Scale(type="utc"),
+                 axis=alt.Axis(format="%-d %b", labelOverlap=True, tickCount=6))
+
+
+def history_steps(points: pd.DataFrame, *, value_title: str, value_format: str = ",.2f",
+                  series_title: str = "Variant", domain: tuple[float, float] | None = None,
+                  zero: bool = False, mixed: bool = False, height: int = 240) -> alt.Chart:
+    """Values over time as step lines through the observed points, one line per series
+    (a "measure" column with two values draws the second one dashed), and a point at each
+    observation. points: time, series, value, seen, when (the time as text).
+    `mixed`: some points are demo and some fetched; their shapes tell them apart.
+    `zero`: the axis starts at 0 (counts such as stock); else it fits the values."""
+    count = points["series"].nunique() if len(points) else 0
+    measures = list(dict.fromkeys(points["measure"])) if "measure" in points else []
+    y_scale = alt.Scale(domain=list(domain)) if domain else alt.Scale(zero=zero)
+    y = alt.Y("value:Q", title=value_title, scale=y_scale, axis=alt.Axis(format=value_format))
+    # Short names (one property's values) fit side by side, long ones one per line.
+    longest = max((len(str(s)) for s in points["series"].unique()), default=0) if count else 0
+    columns = 1 if longest > 22 or count < 2 else min(count, 2 if longest > 12 else 3)
+    legend = (alt.Legend(orient="bottom", direction="vertical", columns=columns, labelLimit=0,
+                         title=series_title, titleLimit=0) if count > 1 else None)
+    colours = alt.Scale(scheme="tableau20") if count > 10 else alt.Undefined
+    color = alt.Color("series:N", title=series_title, legend=legend, scale=colours,
+                      sort=list(dict.fromkeys(points["series"])) if count else alt.Undefined)
+    tooltip = [alt.Tooltip("when:N", title="Snapshot"),
+               alt.Tooltip("series:N", title=series_title),
+               alt.Tooltip("value:Q", title=value_title, format=value_format),
+               alt.Tooltip("seen:N", title="Point")]
+    extra: dict = {}
+    if len(measures) > 1:
+        extra["strokeDash"] = alt.StrokeDash("measure:N", title="", sort=measures,
+                                             legend=alt.Legend(orient="top"))
+        tooltip.insert(2, alt.Tooltip("measure:N", title="Price"))
+    base = alt.Chart(points)
+    line = base.mark_line(interpolate="step-after", invalid=HISTORY_BREAKS, strokeWidth=2
+                          ).encode(x=_history_x(), y=y, color=color, tooltip=tooltip,
+                                   detail="measure:N" if measures else alt.Undefined, **extra)
+    shape = (alt.Shape("seen:N", title="Point", legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=list(HISTORY_SHAPES),
+                                       range=list(HISTORY_SHAPES.values())))
+             if mixed else alt.value("circle"))
+    dots = base.transform_filter("isValid(datum.value)").mark_point(
+        filled=True, size=36, opacity=1).encode(x=_history_x(), y=y, color=color,
+                                                 shape=shape, tooltip=tooltip)
+    rows = -(-count // columns) if legend is not None else 0
+    return alt.layer(line, dots).properties(height=height + 20 * rows, width="container")
+
+
+def price_band_steps(band: pd.DataFrame, *, value_title: str, low_title: str = "Lowest",
+                     high_title: str = "Highest", mixed: bool = False,
+                     height: int = 240) -> alt.Chart:
+    """The product's lowest to highest sale price per snapshot as a step band, its edges
+    as step lines with a point per observation. band: time, low, high, skus, seen, when."""
+    tooltip = [alt.Tooltip("when:N", title="Snapshot"),
+               alt.Tooltip("low:Q", title=low_title, format=",.2f"),
+               alt.Tooltip("high:Q", title=high_title, format=",.2f"),
+               alt.Tooltip("skus:Q", title="SKUs"), alt.Tooltip("seen:N", title="Point")]
+    base = alt.Chart(band)
+    y = alt.Y("low:Q", title=value_title, scale=alt.Scale(zero=False),
+              axis=alt.Axis(format=",.2f"))
+    area = base.mark_area(interpolate="step-after", invalid=HISTORY_BREAKS, opacity=0.25,
+                          color="#e8590c").encode(x=_history_x(), y=y, y2="high:Q",
+                                                  tooltip=tooltip)
+    shape = (alt.Shape("seen:N", title="Point", legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=list(HISTORY_SHAPES),
+                                       range=list(HISTORY_SHAPES.values())))
+             if mixed else alt.value("circle"))
+    layers = [area]
+    for edge in ("low", "high"):
+        edge_y = alt.Y(f"{edge}:Q", title=value_title)
+        layers.append(base.mark_line(interpolate="step-after", invalid=HISTORY_BREAKS,
+                                     color="#e8590c", strokeWidth=1.5).encode(
+            x=_history_x(), y=edge_y, tooltip=tooltip))
+        layers.append(base.transform_filter(f"isValid(datum.{edge})").mark_point(
+            filled=True, size=30, color="#e8590c", opacity=1).encode(
+            x=_history_x(), y=edge_y, shape=shape, tooltip=tooltip))
+    return alt.layer(*layers).properties(height=height, width="container")

@@ -157,7 +157,7 @@ def share_params(query: ProductQuery) -> str:
     current = {key: st.query_params.get_all(key) for key in st.query_params}
     current.update(_bound_widget_params())
     for key, values in current.items():
-        if key in product or key in QUERY_KEYS or key in SHAREABLE_EXTRAS:
+        if key in product or key in QUERY_KEYS or key in SHAREABLE_EXTRAS or key == PIN_PARAM:
             continue
         pairs.extend((key, value) for value in ([values] if isinstance(values, str)
                                                 else values))
@@ -341,7 +341,9 @@ def _fetch_cached(query: ProductQuery, live: bool, refresh: str) -> Product:
     credentials = credentials_for(query.platform) if live else None
     if live and credentials is None:
         raise InvalidQuery("The credentials for this platform are incomplete.")
-    return fetch_product(query, credentials=credentials)
+    product = fetch_product(query, credentials=credentials)
+    record_snapshot(product)        # once per real fetch: cached runs reuse its id
+    return product
 
 
 # st.cache_data keeps no exceptions: failures are kept here for a minute, so that reruns
@@ -412,9 +414,10 @@ def current_product() -> Product:
     if query is None:
         st.info("Pick a platform and enter a product ID or link in the sidebar.")
         st.stop()
-    product = load_product(query)
+    product = pinned_product(query) or load_product(query)
     if product is None:
         st.stop()
+    _this_run()["product"] = product
     return product
 
 
@@ -477,6 +480,7 @@ def header_card(product: Product) -> None:
         st.caption(f"ID {literal(product.product_id)} · fetched "
                    f"{fmt.fetched(product.fetched_at)}" + (f" · {page}" if page else ""))
         currency_note(product)
+        snapshot_slot()
 
 
 # The seller's HTML (already through the allow-list sanitiser, lib/sanitize.py) in a
@@ -511,6 +515,7 @@ def page_intro(product: Product, title: str) -> None:
     st.caption(f"{literal(product.title or product.product_id)} · "
                f"{PLATFORMS[product.platform].label}{demo}")
     currency_note(product)
+    snapshot_slot()
 
 
 def currency_note(product: Product) -> None:
@@ -558,23 +563,27 @@ def download_table(frame, name: str, stem: str, label: str | None = None) -> Non
                            help=f"The same table as an Excel workbook ({file_name}.xlsx)")
 
 
-def share_link(query: ProductQuery) -> str:
-    """The address that reopens this product on this page, for a colleague."""
-    from urllib.parse import urlsplit
+def share_link(query: ProductQuery, snapshot_id: str = "") -> str:
+    """The address that reopens this product on this page, for a colleague: live, or
+    pinned to one snapshot (what was seen then)."""
+    from urllib.parse import urlencode, urlsplit
 
     try:
         parts = urlsplit(st.context.url or "")
         base = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else ""
     except Exception:
         base = ""
-    return f"{base}?{share_params(query)}"
+    pin = f"&{urlencode({PIN_PARAM: snapshot_id})}" if snapshot_id else ""
+    return f"{base}?{share_params(query)}{pin}"
 
 
 def share_box(query: ProductQuery) -> None:
     with st.sidebar.expander("Share this view", icon=":material/share:"):
-        st.caption("Anyone with the app can open this product on this page, with this "
-                   "page's settings:")
+        st.caption("**Live**: anyone with the app opens this product on this page, with "
+                   "this page's settings, as the marketplace answers when they open it:")
         st.code(share_link(query), language=None, wrap_lines=True)
+        # Filled in after the page (after_page): the snapshot id is known by then.
+        _this_run()["pin_slot"] = st.empty()
 
 
 def current_locale() -> dict[str, str]:
@@ -669,3 +678,321 @@ def keep_choice(key: str, previous: Any) -> None:
     (st.session_state.get(key, default)); it stays selected."""
     if st.session_state.get(key) is None:
         st.session_state[key] = previous
+
+
+# --- snapshots (lib/store) ---------------------------------------------------------------
+# One Store per database URL and process (its writer thread is shared by every session).
+# A store that cannot be opened is tried again after STORE_RETRY_S, not on every rerun
+# (an unreachable server would cost its connect timeout each time).
+STORE_RETRY_S = 60
+_STORES: dict[str, tuple[Any, str, float]] = {}
+_STORES_LOCK = __import__("threading").Lock()
+PIN_PARAM = "snapshot"
+STATE_PINNED = "explorer_pinned"
+STATE_PIN_NOTICE = "explorer_pin_notice"
+STATE_RUN = "explorer_this_run"
+SAVE_WAIT_S = 3.0
+_PIN_ID = __import__("re").compile(r"[A-Za-z0-9_-]{6,32}")
+
+
+def _store_url() -> str:
+    from lib.store import store_url
+    return store_url(os.environ, _secrets())
+
+
+def store():
+    """The snapshot store, or None when it cannot be opened (store_problem() says why)."""
+    return _store_entry()[0]
+
+
+def store_problem() -> str:
+    """Why there is no store, in plain words ("" when there is one)."""
+    return _store_entry()[1]
+
+
+def reset_store() -> None:
+    """Forget the opened stores (tests point EXPLORER_DB_URL elsewhere)."""
+    with _STORES_LOCK:
+        for opened, _problem, _at in _STORES.values():
+            if opened is not None:
+                opened.close()
+                _HISTORY_LOADS.pop(id(opened), None)
+        _STORES.clear()
+    _load_snapshot.clear()
+    _fetch_cached.clear()          # its products carry ids of the stores just closed
+    RECENT_FAILURES.clear()
+
+
+def _store_entry() -> tuple[Any, str]:
+    import time
+
+    from lib.store import StoreError, keep_days, open_store
+
+    url = _store_url()
+    with _STORES_LOCK:
+        found = _STORES.get(url)
+        if found and (found[0] is not None or time.monotonic() - found[2] < STORE_RETRY_S):
+            return found[0], found[1]
+        try:
+            opened, problem = open_store(url), ""
+        except StoreError as exc:
+            opened, problem = None, exc.user_message
+        _STORES[url] = (opened, problem, time.monotonic())
+    if opened is not None:
+        _after_open(opened, keep_days(os.environ, _secrets()))
+    return opened, problem
+
+
+def _after_open(opened, days: float | None) -> None:
+    """On the writer thread, before any snapshot: prune to the retention setting, then
+    load the bundled demo history once (demo mode only)."""
+    if days:
+        opened.submit_task(lambda: opened.prune(days))
+    wanted = os.environ.get("EXPLORER_DEMO_HISTORY", "1").strip().lower() not in {"0", "no",
+                                                                                "false"}
+    if wanted and any(is_demo(key) for key in PLATFORMS):
+        _HISTORY_LOADS[id(opened)] = opened.submit_task(lambda: _load_demo_history(opened))
+
+
+# Per store: set once its demo history is in (a new store loads it in the background).
+_HISTORY_LOADS: dict[int, Any] = {}
+HISTORY_LOAD_WAIT_S = 1.0
+
+
+def history_loading(opened) -> bool:
+    """True while the demo history is still being loaded into `opened` (first start):
+    until then "first time seen" would be false."""
+    loaded = _HISTORY_LOADS.get(id(opened))
+    return loaded is not None and not loaded.wait(HISTORY_LOAD_WAIT_S)
+
+
+def _load_demo_history(opened) -> None:
+    from datetime import datetime, timezone
+
+    try:
+        from lib.store.demo_history import DEMO_HISTORY_VERSION, demo_history_products
+    except ImportError:
+        return
+    now = datetime.now(timezone.utc)
+    opened.load_once("demo_history", str(DEMO_HISTORY_VERSION),
+                     lambda: demo_history_products(now), source="demo-history")
+
+
+def record_snapshot(product: Product) -> None:
+    """Queue the snapshot of a fresh fetch (off this thread); its id goes on the product.
+    Without a store the product is shown all the same (after_page says it was not saved)."""
+    opened = store()
+    if opened is not None and not product.pinned:
+        product.snapshot_id = opened.submit(product)
+
+
+def record_snapshots(results: list) -> None:
+    """The same for a batch: every product among the results."""
+    for result in results:
+        if isinstance(result, Product):
+            record_snapshot(result)
+
+
+def _this_run() -> dict:
+    """What this script run hands to after_page (placeholders, the product drawn);
+    after_page empties it at the end of every run, however the run ends."""
+    return st.session_state.setdefault(STATE_RUN, {})
+
+
+def snapshot_slot() -> None:
+    """Where the page says whether this product was saved to the history."""
+    _this_run()["status_slot"] = st.empty()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _load_snapshot(snapshot_id: str, url: str) -> Product | None:
+    """A stored snapshot (immutable: cached without a time limit)."""
+    opened = store()
+    return None if opened is None else opened.load(snapshot_id)
+
+
+def pinned_id() -> str:
+    """The snapshot the URL (or, after a page switch, this session) pins, or ""."""
+    wanted = st.query_params.get(PIN_PARAM)
+    if wanted is None:
+        wanted = st.session_state.get(STATE_PINNED, "")
+        if wanted:
+            st.query_params[PIN_PARAM] = wanted        # page switches drop the URL
+    return wanted if _PIN_ID.fullmatch(wanted or "") else ("!" if wanted else "")
+
+
+def unpin() -> None:
+    st.session_state.pop(STATE_PINNED, None)
+    if PIN_PARAM in st.query_params:
+        del st.query_params[PIN_PARAM]
+
+
+def pinned_product(query: ProductQuery) -> Product | None:
+    """The stored product a pinned link asks for, labelled "as of", with a button to the
+    live product; None (the live product is shown) when nothing is pinned, or after
+    saying why the pinned snapshot cannot be shown (said on every run until another
+    product is picked: a rerun must not make the reason disappear)."""
+    wanted = pinned_id()
+    if not wanted:
+        notice = st.session_state.get(STATE_PIN_NOTICE)
+        if notice and notice[0] == query.key:
+            st.warning(notice[1], icon=":material/push_pin:")
+        else:
+            st.session_state.pop(STATE_PIN_NOTICE, None)
+        return None
+
+    def cannot(message: str) -> None:
+        unpin()
+        st.session_state[STATE_PIN_NOTICE] = (query.key, message)
+        st.warning(message, icon=":material/push_pin:")
+
+    if wanted == "!":
+        cannot("This link is pinned to a snapshot, but its snapshot id cannot be read: "
+               "showing the live product.")
+        return None
+    opened = store()
+    if opened is None:
+        cannot(literal(f"This link is pinned to a snapshot, but the history database is "
+                       f"unavailable ({store_problem()}): showing the live product."))
+        return None
+    opened.wait(wanted, SAVE_WAIT_S)              # a snapshot this process is still writing
+    product = _load_snapshot(wanted, opened.url_text)
+    if product is None:
+        _load_snapshot.clear()                    # maybe written since: look again next time
+        cannot("This link is pinned to a snapshot this app's history does not have (it "
+               "was deleted by the retention setting, or the link comes from another "
+               "installation): showing the live product.")
+        return None
+    same = product.query is not None and product.query.to_params() | {"sku_id": ""} == \
+        query.to_params() | {"sku_id": ""}
+    if not same:                                  # another product was picked since
+        unpin()
+        return None
+    st.session_state[STATE_PINNED] = wanted
+    st.session_state.pop(STATE_PIN_NOTICE, None)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.info(f"**Pinned view, as of {fmt.fetched(product.fetched_at)}**: what was seen "
+                "then, not what the marketplace says now.", icon=":material/push_pin:",
+                width="stretch")
+        if st.button("Load the live product", icon=":material/sync:", key="unpin"):
+            unpin()
+            st.rerun()
+    return product
+
+
+def after_page(ending: BaseException | None = None) -> None:
+    """Called by app.py after every page is drawn: say whether the product on screen was
+    saved to the history (the write ran meanwhile, off the script thread) and offer the
+    pinned link in the share box. `ending`: the exception ending the run, if any; a
+    rerun or an error leaves the placeholders alone."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    run = st.session_state.pop(STATE_RUN, None) or {}
+    product = run.get("product")
+    if product is None or (ending is not None and not isinstance(ending, StopException)):
+        return
+    status, pin = run.get("status_slot"), run.get("pin_slot")
+    opened = store()
+    if product.pinned:
+        outcome: Any = "saved"
+    elif opened is None:
+        outcome = None
+    elif not product.snapshot_id:
+        outcome = "unsaved"
+    else:
+        outcome = opened.wait(product.snapshot_id, SAVE_WAIT_S)
+    if outcome == "saved":
+        if status is not None and not product.pinned:
+            status.caption(":material/history: Saved to the history: see the History page "
+                           "for this product's earlier snapshots.")
+        if pin is not None:
+            with pin.container():
+                st.caption(f"**Pinned**: opens exactly what is on screen now, as of "
+                           f"{fmt.fetched(product.fetched_at)}, even after the prices change:")
+                st.code(share_link(product.query, product.snapshot_id), language=None,
+                        wrap_lines=True)
+        return
+    if outcome == "pending":                      # slow disk, or the demo history loading
+        if status is not None:
+            status.caption(":material/hourglass_top: Saving this fetch to the history …")
+        if pin is not None:
+            pin.caption("The pinned link appears here once this fetch is saved (on the "
+                        "next click).")
+        return
+    if opened is None:
+        reason = store_problem()
+    elif outcome == "unsaved":
+        reason = "it was fetched before the history database was available"
+    elif outcome == "unknown":
+        reason = "the history database has no record of this fetch"
+    else:
+        reason = getattr(outcome, "user_message", str(outcome))
+    if status is not None:
+        status.warning(literal(f"Not saved to the history: {reason}. The product is shown "
+                               "all the same."), icon=":material/cloud_off:")
+    if pin is not None:
+        pin.caption(literal(f"No pinned link: this fetch is not in the history ({reason})."))
+
+
+def previous_snapshot(product: Product):
+    """The snapshot of the same query before this product was fetched (None when there is
+    none, or no store), with the changes since: (Facts | None, list[Change])."""
+    from lib.store import StoreError, diff, facts_from_product
+
+    opened = store()
+    if opened is None or product.query is None:
+        return None, []
+    try:
+        before = opened.previous(product.query, product.fetched_at, exclude=product.snapshot_id)
+    except StoreError:
+        return None, []
+    except Exception:          # a database gone away mid-session: no comparison, no crash
+        return None, []
+    if before is None:
+        return None, []
+    return before, diff(before, facts_from_product(product))
+
+
+def what_changed(product: Product) -> None:
+    """The Overview's "what changed since the previous snapshot" (or "first time seen")."""
+    opened = store()
+    if opened is None:
+        return                  # the header already says the history is unavailable
+    if history_loading(opened):
+        st.caption(":material/hourglass_top: The demo history is being loaded (first start "
+                   "of this store, a few seconds): what changed since the previous snapshot "
+                   "shows on the next click.")
+        return
+    before, changes = previous_snapshot(product)
+    if before is None:
+        st.caption(":material/fiber_new: **First time seen**: the history has no earlier "
+                   "snapshot of this product (with this ship-to, currency and language).")
+        return
+    when = fmt.fetched(before.fetched_at)
+    demo = " (demo history)" if before.demo and not product.demo else ""
+    if not changes:
+        st.caption(f":material/check: No change since the previous snapshot, {when}{demo}: "
+                   "prices, stock, variants, ratings and title as then.")
+        return
+    with st.expander(f"What changed since {when}{demo}: {len(changes)} change(s)",
+                     expanded=True, icon=":material/compare_arrows:"):
+        shown = changes[:30]
+        st.markdown("\n".join(f"- {literal(change.text)}" for change in shown))
+        if len(changes) > len(shown):
+            st.caption(f"… and {len(changes) - len(shown)} more: the History page lists "
+                       "every change.")
+
+
+def price_change_mark(product: Product) -> str:
+    """For Compare: a short plain note when a price changed since the product's previous
+    snapshot ("▼ price down on 2 variants since …"), else ""."""
+    before, changes = previous_snapshot(product)
+    moves = [c for c in changes if c.kind in ("price_down", "price_up")]
+    if before is None or not moves:
+        return ""
+    down = sum(c.kind == "price_down" for c in moves)
+    up = len(moves) - down
+    since = before.fetched_at.astimezone(__import__("datetime").timezone.utc).strftime(
+        "%d %b %H:%M UTC")
+    parts = ([f"▼ down on {down}"] if down else []) + ([f"▲ up on {up}"] if up else [])
+    return f"Price changed since {since}: {', '.join(parts)} variant(s)"

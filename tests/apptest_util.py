@@ -51,3 +51,12 @@ def texts(at: AppTest) -> str:
     parts += [h.value for h in at.subheader] + [h.value for h in at.header]
     parts += [h.value for h in at.title]
     return "\n".join(parts)
+
+
+def share_links(at: AppTest) -> tuple[str, str | None]:
+    """The sidebar's share links: (live, pinned or None when the snapshot is not saved)."""
+    links = [c.value for c in at.sidebar.code]
+    live = [link for link in links if "snapshot=" not in link]
+    pinned = [link for link in links if "snapshot=" in link]
+    assert len(live) == 1 and len(pinned) <= 1, links
+    return live[0], (pinned[0] if pinned else None)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE, run_app
+from apptest_util import APP_FILE, run_app, share_links
 from lib import batch, export
 from lib.client import RetryPolicy, fetch_many
 from lib.errors import NetworkError, ProductNotFound, RateLimited, UpstreamError
@@ -197,7 +197,7 @@ def test_results_have_a_link_column_and_no_column_twice():
 def test_bare_id_platform_is_kept_in_the_share_link():
     at = run_app("views/batch.py")
     at.selectbox(key="batch-platform").set_value("tuya").run()
-    (link,) = [c.value for c in at.sidebar.code]
+    link, _pinned = share_links(at)
     pairs = parse_qsl(urlsplit(link).query)
     assert ("batch-platform", "Tuya mall") in pairs       # Streamlit writes the shown label
     colleague = AppTest.from_file(str(APP_FILE), default_timeout=60)

@@ -18,13 +18,14 @@ from streamlit.testing.v1 import AppTest
 from apptest_util import APP_FILE
 from hostile import (CASES, MARK, build_hostile_set, hostile_compare_param, hostile_csv,
                      hostile_inputs, hostile_paste, hostile_texts, hostile_url_params)
+from lib import ui
 from lib.sandbox import DEMO_PRODUCTS
 from lib.sandbox.gateway import FIXTURES_ENV
 from lib.text import literal
 from markdown_scan import markdown_texts, problems, report, scan
 
 PAGES = ["overview", "sku_matrix", "price_tiers", "store_ratings", "media_gallery",
-         "raw_data"]
+         "raw_data", "history"]
 DEMO_KEYS = [q.key for q in DEMO_PRODUCTS]
 
 
@@ -173,11 +174,29 @@ def hostile(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile-fixtures")
     mapping = build_hostile_set(folder)
     with pytest.MonkeyPatch.context() as patch:
+        # A store of its own, holding yesterday's snapshot of every normal demo product:
+        # the Overview's "what changed" then quotes the hostile titles and variants too.
+        patch.setenv("EXPLORER_DB_URL",
+                     f"sqlite:///{tmp_path_factory.mktemp('hostile-store') / 'h.db'}")
+        ui.reset_store()
+        _seed_yesterday(ui.store())
         patch.setenv(FIXTURES_ENV, str(folder))
         patch.setenv("EXPLORER_DEMO", "1")
         st.cache_data.clear()
         yield hostile_texts(mapping) + hostile_inputs()
     st.cache_data.clear()
+    ui.reset_store()
+
+
+def _seed_yesterday(store) -> None:
+    from datetime import timedelta
+
+    from lib.client import fetch_product
+
+    for query in DEMO_PRODUCTS:
+        product = fetch_product(query)
+        product.fetched_at -= timedelta(days=1)
+        store.save(product)
 
 
 def _open(params: dict[str, str | list[str]]) -> AppTest:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE
+from apptest_util import APP_FILE, share_links
 
 SHARE_APP = Path(__file__).with_name("share_link_app.py")
 BACKPACK = "1005006789012345"
@@ -27,7 +27,7 @@ def open_share_app(**params: str | list[str]) -> AppTest:
 
 
 def share_link(at: AppTest) -> str:
-    (link,) = [c.value for c in at.sidebar.code]
+    link, _pinned = share_links(at)
     return link
 
 

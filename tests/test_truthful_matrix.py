@@ -454,6 +454,13 @@ def _every_builder() -> dict:
     points["series"] = points["series"].map({"Black / 20L / China": "Model (U.S. ver.) [2024]",
                                              "Black / 20L / United States": "a.b[0]"})
     one_prop = demo("tuya", "CMdoorlock02").skus.rename(columns={"Finish": DOTTED})
+    times = pd.to_datetime(["2026-11-01", "2026-11-02"], utc=True)
+    history = pd.DataFrame({"time": list(times) * 2, "series": ["a.b", "a.b", "c[0]", "c[0]"],
+                            "value": [1.0, 2.0, 3.0, None], "seen": ["fetched", "demo"] * 2,
+                            "when": ["1 Nov", "2 Nov"] * 2,
+                            "measure": ["Sale price (U.S.)"] * 2 + ["List [price]"] * 2})
+    band = pd.DataFrame({"time": times, "low": [1.0, 1.5], "high": [2.0, 2.5],
+                         "skus": [3, 3], "seen": ["fetched", "demo"], "when": ["1 Nov", "2 Nov"]})
     return {
         "sku_heatmap": [charts.sku_heatmap(
             analysis.matrix_cells(skus, BRACKETED, DOTTED, "sale_price"), row=BRACKETED,
@@ -468,6 +475,11 @@ def _every_builder() -> dict:
             "score": [4.5, 4.2]}))],
         "compare_price_steps": [charts.compare_price_steps(points, currency="U.S. $", axis=a)
                                 for a in ("linear", "log", "independent")],
+        "history_steps": [charts.history_steps(history, value_title="Sale price (U.S. $)",
+                                               series_title=DOTTED, mixed=mixed)
+                          for mixed in (False, True)],
+        "price_band_steps": [charts.price_band_steps(band, value_title="Band (U.S. $)",
+                                                     mixed=True)],
     }
 
 

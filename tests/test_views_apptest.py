@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE, metrics, open_view, texts
+from apptest_util import APP_FILE, metrics, open_view, share_links, texts
 from lib.format import money
 from lib.sandbox import DEMO_PRODUCTS
 from test_analysis import (BACKPACK, BOTTLE, CASE, expected_unit_price, fixture_result,
@@ -86,7 +86,7 @@ def test_page_opens_product_from_url(page, product_id):
     assert TITLES[product_id] in shown, shown[:300]
     assert not at.main.error
     # the share box in the sidebar reopens the same product
-    (share,) = [c.value for c in at.sidebar.code]
+    share, _pinned = share_links(at)
     assert f"id={product_id}" in share and "platform=aliexpress" in share
     assert at.query_params["id"] in (product_id, [product_id])
 

@@ -67,6 +67,7 @@ def run_batch(batch_queries, fresh: bool) -> None:
             if (c := ui.credentials_for(p)) is not None}
     # Platforms without credentials run on the demo sandbox.
     results = batch.fetch(batch_queries, credentials=live or None, on_progress=on_progress)
+    ui.record_snapshots(results)          # every product fetched goes into the history
     previous = None if fresh else st.session_state.get(STATE)
     state = batch.merge(previous, batch_queries, results)
     if fresh:

@@ -128,6 +128,9 @@ for i, product in enumerate(products):
     if product.main_image:
         column.image(ui.image_source(product.main_image), width=96)
     column.caption(literal(compare.product_label(product)))
+    mark = ui.price_change_mark(product)
+    if mark:
+        column.caption(f":orange[{literal(mark)}]")
 # st.dataframe pins the index (the figure names) when the table scrolls sideways.
 st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
              height=min(36 * (len(shown) + 1), 1000),

@@ -28,6 +28,7 @@ def section(title: str, rows: terms.Rows) -> None:
 
 product = ui.current_product()
 ui.header_card(product)
+ui.what_changed(product)
 
 metric_rows(analysis.price_numbers(product))
 numbers, unsent = analysis.fold_unsent(analysis.key_numbers(product))

@@ -44,6 +44,8 @@ st.download_button("Download all tables (Excel)", lambda: workbook_bytes(product
 st.subheader("Payload as received", anchor=False)
 if product.raw_cut:      # a huge answer: the copy kept in memory is cut (lib/model.py)
     st.caption(literal(product.raw_cut))
+if product.raw is None:  # a generated demo-history point (lib/store/demo_history.py)
+    st.stop()
 # Strict JSON: NaN and Infinity are null (the viewer below gets the same).
 st.download_button("Download the payload (JSON)", payload_json_bytes(product.raw),
                    file_name=f"{file_stem(product)}-payload.json", mime="application/json",
