@@ -7,6 +7,9 @@ session state so that it survives page switches, which drop the query string.
 from __future__ import annotations
 
 import os
+import re
+import threading
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -686,13 +689,13 @@ def keep_choice(key: str, previous: Any) -> None:
 # (an unreachable server would cost its connect timeout each time).
 STORE_RETRY_S = 60
 _STORES: dict[str, tuple[Any, str, float]] = {}
-_STORES_LOCK = __import__("threading").Lock()
+_STORES_LOCK = threading.Lock()
 PIN_PARAM = "snapshot"
 STATE_PINNED = "explorer_pinned"
 STATE_PIN_NOTICE = "explorer_pin_notice"
 STATE_RUN = "explorer_this_run"
 SAVE_WAIT_S = 3.0
-_PIN_ID = __import__("re").compile(r"[A-Za-z0-9_-]{6,32}")
+_PIN_ID = re.compile(r"[A-Za-z0-9_-]{6,32}")
 
 
 def _store_url() -> str:
@@ -767,7 +770,7 @@ def history_loading(opened) -> bool:
 
 
 def _load_demo_history(opened) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     try:
         from lib.store.demo_history import DEMO_HISTORY_VERSION, demo_history_products
@@ -992,7 +995,7 @@ def price_change_mark(product: Product) -> str:
         return ""
     down = sum(c.kind == "price_down" for c in moves)
     up = len(moves) - down
-    since = before.fetched_at.astimezone(__import__("datetime").timezone.utc).strftime(
+    since = before.fetched_at.astimezone(timezone.utc).strftime(
         "%d %b %H:%M UTC")
     parts = ([f"▼ down on {down}"] if down else []) + ([f"▲ up on {up}"] if up else [])
     return f"Price changed since {since}: {', '.join(parts)} variant(s)"

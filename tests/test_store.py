@@ -533,3 +533,15 @@ def test_the_store_url_text_hides_the_password(pg_cluster, pg_url):
         assert str(pg_cluster.port) in opened.url_text
     finally:
         opened.close()
+
+
+def test_snapshot_ids_are_letters_and_digits_only():
+    """A pinned link's id lands in spreadsheets too (the history exports): never "-…"
+    (a formula start, exported with a quote) and never a repeat."""
+    import re
+
+    from lib.store.store import new_snapshot_id
+
+    ids = {new_snapshot_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    assert all(re.fullmatch(r"[A-Za-z0-9]{12}", i) for i in ids)

@@ -10,6 +10,7 @@ import contextlib
 import json
 import queue
 import secrets
+import string
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
@@ -31,10 +32,15 @@ STATUS_KEPT = 5000          # outcomes of recent writes remembered for status()
 PENDING, SAVED = "pending", "saved"
 
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_snapshot_id() -> str:
-    """12 URL-safe characters: made where the write is asked for, so the pinned link is
-    known before the write ends, and unique across replicas without a sequence."""
-    return secrets.token_urlsafe(9)
+    """12 random letters and digits (71 bits): made where the write is asked for, so the
+    pinned link is known before the write ends, and unique across replicas without a
+    sequence. No "-" or "_": an id starting with "-" would read as a formula in a
+    spreadsheet and be exported with a quote in front."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
 def _engine(url: str) -> sa.Engine:
