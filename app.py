@@ -29,6 +29,7 @@ PAGES = [
             url_path="compare-products"),
     st.Page("views/batch.py", title="Batch fetch", icon=":material/playlist_add:",
             url_path="batch-fetch"),
+    st.Page("views/lists.py", title="Lists", icon=":material/checklist:", url_path="lists"),
     st.Page("views/history.py", title="History", icon=":material/history:",
             url_path="history"),
     st.Page("views/raw_data.py", title="Raw data", icon=":material/data_object:",

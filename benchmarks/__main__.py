@@ -102,7 +102,7 @@ def bench_pages(sku_count: int = 500) -> None:
 
 
 def main() -> None:
-    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store"}
+    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store", "jobs"}
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
     if "parse" in which:
         bench_parse()
@@ -113,6 +113,9 @@ def main() -> None:
     if "store" in which:
         from benchmarks.store import bench_store
         bench_store()
+    if "jobs" in which:
+        from benchmarks.jobs import bench_jobs
+        bench_jobs()
 
 
 if __name__ == "__main__":

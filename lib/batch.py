@@ -21,6 +21,7 @@ KIND_WORDS = {
     "NotAvailableInCountry": "not sold to this country", "AuthError": "credentials refused",
     "RateLimited": "rate limited", "UpstreamError": "marketplace error",
     "BadResponse": "answer could not be read", "NetworkError": "network problem",
+    "StoreError": "fetched, not saved", "FetchError": "internal error",
 }
 REJECTED = "not a product id or link"
 # The long "Problem" last, so that the short columns stay in view.
@@ -89,13 +90,13 @@ def read_refs(text: str, platform: str | None = None, **locale: str) -> Reading:
 
 
 # --- fetched results --------------------------------------------------------------------
-def fetch(queries: list[ProductQuery], credentials=None, on_progress=None
+def fetch(queries: list[ProductQuery], credentials=None, on_progress=None, **options
           ) -> list[Product | FetchError]:
-    """The batch page's one call to the client (paced, retried, one failure never stops
-    the rest); tests replace it to put a transport in between."""
+    """The one call of batch jobs to the client (paced, retried, one failure never stops
+    the rest; `options` go to fetch_many); tests replace it to put a transport in between."""
     from lib.client import fetch_many
 
-    return fetch_many(queries, credentials=credentials, on_progress=on_progress)
+    return fetch_many(queries, credentials=credentials, on_progress=on_progress, **options)
 
 
 def retryable(result: object) -> bool:
@@ -107,22 +108,6 @@ def retryable(result: object) -> bool:
 def to_retry(queries: list[ProductQuery], results: list[Product | FetchError]
              ) -> list[ProductQuery]:
     return [q for q, r in zip(queries, results) if retryable(r)]
-
-
-def merge(previous: dict | None, queries: list[ProductQuery],
-          results: list[Product | FetchError]) -> dict:
-    """The batch state after (re)fetching `queries`: newer results replace older ones,
-    the first order of the products is kept."""
-    state = {"order": [], "results": {}, "queries": {}, "rejected": [], "duplicates": []}
-    if previous:
-        state = {**state, **{k: (list(v) if isinstance(v, list) else dict(v))
-                             for k, v in previous.items()}}
-    for query, result in zip(queries, results):
-        if query.key not in state["results"]:
-            state["order"].append(query.key)
-        state["results"][query.key] = result
-        state["queries"][query.key] = query
-    return state
 
 
 def product_link(product: Product) -> str | None:
@@ -145,19 +130,29 @@ def _whole_numbers_as_integers(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def result_row(query: ProductQuery, product: Product) -> dict:
+    """One fetched product's row of the results table (a job keeps it with the item)."""
+    figures = {k: v for k, v in compare.product_column(product).items()
+               if k not in _NOT_IN_BATCH}
+    return {"Platform": platform_label(query.platform), "Product id": query.product_id,
+            "Link": product_link(product), **figures}
+
+
 def results_table(queries: list[ProductQuery], results: list[Product | FetchError]
                   ) -> pd.DataFrame:
     """One row per fetched product: platform, id, link, then the compare figures, each
     column once. Price columns carry the currency when every row has the same one."""
-    rows = []
-    for query, result in zip(queries, results):
-        if isinstance(result, FetchError):
-            continue
-        figures = {k: v for k, v in compare.product_column(result).items()
-                   if k not in _NOT_IN_BATCH}
-        rows.append({"Platform": platform_label(query.platform),
-                     "Product id": query.product_id, "Link": product_link(result), **figures})
+    return rows_table([result_row(q, r) for q, r in zip(queries, results)
+                       if isinstance(r, Product)])
+
+
+def rows_table(rows: list[dict]) -> pd.DataFrame:
+    """The results table from result_row's rows."""
     table = pd.DataFrame(rows)
+    if "Sales" in table:       # "10000+" beside 2841: text, as each platform shows it
+        table["Sales"] = [None if v is None or v != v else
+                          (f"{int(v):,}" if isinstance(v, (int, float)) and float(v).is_integer()
+                           else str(v)) for v in table["Sales"]]
     if table.empty:
         return pd.DataFrame(columns=["Platform", "Product id", "Link"])
     currencies = {str(c) for c in table.get("Currency", pd.Series(dtype=object)).dropna()}
@@ -172,17 +167,24 @@ def failures_table(queries: list[ProductQuery], results: list[Product | FetchErr
                    rejected: list[RefProblem] = ()) -> pd.DataFrame:
     """One row per product that failed and per entry that was not understood, each with
     its reason and whether trying again may help."""
-    rows = []
-    for query, result in zip(queries, results):
-        if not isinstance(result, FetchError):
-            continue
-        rows.append({"Platform": platform_label(query.platform),
-                     "Product id": query.product_id, "Entered as": "",   # id says it
-                     "Problem": result.user_message,
-                     "Kind": KIND_WORDS.get(result.kind, result.kind),
-                     "Retry possible": "yes" if retryable(result) else "no",
-                     "What to do": getattr(result, "hint", "") or "",
-                     "Marketplace said": getattr(result, "gateway_message", "") or ""})
+    return failure_rows_table([failure_row(q, r) for q, r in zip(queries, results)
+                               if isinstance(r, FetchError)], rejected)
+
+
+def failure_row(query: ProductQuery, error) -> dict:
+    """One failed product's row: `error` is a FetchError or a job item's ItemError (the
+    same plain parts: kind, user message or message, hint, gateway message, retryable)."""
+    message = getattr(error, "user_message", None) or getattr(error, "message", "")
+    return {"Platform": platform_label(query.platform), "Product id": query.product_id,
+            "Entered as": "",                               # the id says it
+            "Problem": message, "Kind": KIND_WORDS.get(error.kind, error.kind),
+            "Retry possible": "yes" if error.retryable else "no",
+            "What to do": getattr(error, "hint", "") or "",
+            "Marketplace said": getattr(error, "gateway_message", "") or ""}
+
+
+def failure_rows_table(rows: list[dict], rejected: list[RefProblem] = ()) -> pd.DataFrame:
+    rows = list(rows)
     rows += [{"Platform": "", "Product id": "", "Entered as": p.text, "Problem": p.message,
               "Kind": REJECTED, "Retry possible": "no", "What to do": "", "Marketplace said": ""}
              for p in rejected]

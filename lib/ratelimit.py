@@ -5,6 +5,11 @@ Calls are spaced evenly (one every 1/qps seconds, or 60/qpm if that is longer) r
 than sent in bursts, and the schedule is shared by every fetch in the process for the
 same platform, whichever thread or event loop it runs on. The clock is injected, so a
 test can check the schedule without real time passing.
+
+Background calls (a job's) book a slot only when none is booked ahead: an interactive
+call arriving while a 300-item job runs waits at most one slot behind it, not behind
+every call the job's workers have booked. Background callers take free slots in the
+order they asked (so a job's items go out in its order, and two jobs share the rate).
 """
 from __future__ import annotations
 
@@ -69,15 +74,52 @@ class RateLimiter:
         # Sends are held to the windows' counts and to half the spacing: enough to stop
         # bunching, without turning every late wake-up into drift for all later calls.
         self._sent = _Schedule(self.interval / 2, windows)
+        # Background callers waiting for a free slot, first come first served: else the
+        # workers of a job (or two jobs) race for each slot and one can lose many in a row.
+        self._line: deque[object] = deque()
         self._lock = threading.Lock()
 
-    def reserve(self) -> float:
-        """Book the next free slot; returns how long to wait for it."""
+    def reserve(self, background: bool = False) -> float:
+        """Book the next free slot; returns how long to wait for it. A background call
+        books only a slot that is free now and that no background call waiting before
+        it is owed; else it gets -(how long until it may ask again), booking nothing."""
+        return self._reserve(background, None)
+
+    def _reserve(self, background: bool, ticket: object | None) -> float:
         with self._lock:
             now = self.clock()
             slot = self._booked.earliest(now)
+            if background:
+                ahead = self._line.index(ticket) if ticket in self._line else len(self._line)
+                # The first in line takes the free slot; the others look again at the
+                # next one (not later: one ahead may leave the line, cancelled).
+                turn = slot if slot > now or not ahead else slot + self.interval
+                if turn > now:
+                    return -(turn - now)
+            if ticket in self._line:
+                self._line.remove(ticket)
             self._booked.record(slot)
             return slot - now
+
+    async def _wait_in_line(self, sleep: Callable[[float], Awaitable[None]]) -> float:
+        """A background call's booking: in line until a slot is free now and its turn;
+        how long until that slot (0, or a little on a frozen test clock)."""
+        ticket = object()
+        with self._lock:
+            self._line.append(ticket)
+        try:
+            delay = self._reserve(True, ticket)
+            stuck = 0
+            while delay < 0:
+                before = self.clock()
+                await sleep(-delay)
+                stuck = stuck + 1 if self.clock() <= before else 0
+                delay = self._reserve(stuck <= MAX_RECHECKS, ticket)
+            return delay
+        finally:                             # cancelled while in line: leave it
+            with self._lock:
+                if ticket in self._line:
+                    self._line.remove(ticket)
 
     def clear_to_send(self) -> float:
         """0 when a call may go out now (and records it as sent now); else how much
@@ -95,10 +137,14 @@ class RateLimiter:
         with self._lock:
             self._sent.record(self.clock())
 
-    async def wait(self, sleep: Callable[[float], Awaitable[None]] | None = None) -> None:
+    async def wait(self, sleep: Callable[[float], Awaitable[None]] | None = None, *,
+                   background: bool = False) -> None:
         """Wait for the booked slot, then until the spacing to the last call holds."""
         sleep = sleep or self.sleep
-        delay = self.reserve()
+        if background:
+            delay = await self._wait_in_line(sleep)
+        else:
+            delay = self._reserve(False, None)
         frozen = 0
         while frozen <= MAX_RECHECKS:
             before = self.clock()

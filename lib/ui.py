@@ -266,6 +266,7 @@ def product_picker() -> ProductQuery | None:
                 st.rerun()
     if query is not None:
         share_box(query)
+        add_to_list_box(query)
     _demo_examples(sidebar, query)
     _mode_note(sidebar, query)
     return query
@@ -683,6 +684,177 @@ def keep_choice(key: str, previous: Any) -> None:
         st.session_state[key] = previous
 
 
+# --- jobs (lib/jobs): batch fetches and list refreshes off the script run ----------------
+# One runner per store and process, shared by every session: a job goes on whatever the
+# browser does, and every tab on this server sees the same job in the store.
+JOB_POLL_S = 1.5
+JOB_PARAM = "job"
+_JOB_ID = re.compile(r"[A-Za-z0-9]{6,32}")
+_RUNNERS: dict[int, Any] = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+def job_board():
+    """The job board of the store, or None without a store (store_problem() says why)."""
+    from lib.jobs import JobBoard
+
+    opened = store()
+    return None if opened is None else JobBoard(opened)
+
+
+def _job_fetch(queries, on_result, stop) -> None:
+    """The runner's fetch: lib.batch.fetch in the background with each platform's live
+    credentials (read when the job runs: secrets are the process's, never in the job)."""
+    from lib import batch
+    from lib.jobs.runner import JOB_CONCURRENCY
+
+    live = {p: c for p in {q.platform for q in queries}
+            if (c := credentials_for(p)) is not None}
+    batch.fetch(queries, credentials=live or None, on_result=on_result, stop=stop,
+                background=True, concurrency=JOB_CONCURRENCY)
+
+
+def _scheduled(opened, board):
+    def tick(now) -> list[str]:
+        try:
+            from lib import watchlists
+        except ImportError:
+            return []
+        due = getattr(watchlists, "scheduled_refreshes", None)
+        return due(opened, board, now) if due else []
+    return tick
+
+
+def job_runner():
+    """The process's runner for the current store (started on first use; it resumes the
+    jobs a previous server process left unfinished). None without a store."""
+    from lib.jobs import InProcessRunner, JobBoard
+
+    opened = store()
+    if opened is None:
+        return None
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.get(id(opened))
+        if runner is None:
+            board = JobBoard(opened)
+            runner = InProcessRunner(board, _job_fetch, tick=_scheduled(opened, board))
+            _RUNNERS[id(opened)] = runner.start()
+    return runner
+
+
+def _stop_runners() -> None:
+    with _RUNNERS_LOCK:
+        runners = list(_RUNNERS.values())
+        _RUNNERS.clear()
+    for runner in runners:
+        runner.stop(timeout=10)
+
+
+def _who() -> str:
+    """Who asked, when the app knows (st.login configured); else "" (not known)."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("name") or "")
+    except Exception:
+        pass
+    return ""
+
+
+def start_job(kind: str, queries: list[ProductQuery], *, title: str,
+              list_id: int | None = None, settings: dict | None = None):
+    """Create a job in the store and hand it to the runner; the Job, or None after a
+    plain error on screen (no store, or the job could not be saved)."""
+    from lib.store import StoreError
+
+    board, runner = job_board(), job_runner()
+    if board is None or runner is None:
+        st.error(literal(f"The job cannot start without the history database: "
+                         f"{store_problem()}"), icon=":material/error:")
+        return None
+    try:
+        job = board.create(kind, queries, title=title, created_by=_who(), list_id=list_id,
+                           settings=settings)
+    except StoreError as exc:
+        st.error(literal(exc.user_message), icon=":material/error:")
+        return None
+    runner.submit(job.id)
+    return job
+
+
+def job_param() -> str:
+    """The job in the URL (?job=<id>), when it is a well-formed id."""
+    value = (st.query_params.get(JOB_PARAM) or "").strip()
+    return value if _JOB_ID.fullmatch(value) else ""
+
+
+def job_line(job) -> str:
+    """'120 of 300 done · 3 failed · running' (plain text, no Markdown)."""
+    parts = [f"{job.done + job.failed:,} of {job.total:,} done"]
+    if job.failed:
+        parts.append(f"{job.failed:,} failed")
+    if job.skipped:
+        parts.append(f"{job.skipped:,} not fetched (cancelled)")
+    parts.append(job.state_text)
+    return " · ".join(parts)
+
+
+def job_progress(job_id: str, key: str) -> None:
+    """The job's progress, polled from the store while it runs (a fragment rerunning
+    itself every JOB_POLL_S), with Cancel; when it ends, the whole page runs once more
+    to show the results."""
+    board = job_board()
+    job = board.get(job_id) if board is not None else None
+    if job is None:
+        st.warning("This job is not in the history database (it may have been removed).",
+                   icon=":material/help:")
+        return
+    if job.finished:
+        _draw_job_progress(board, job, key)
+        return
+
+    @st.fragment(run_every=JOB_POLL_S)
+    def poll() -> None:
+        now = board.get(job_id)
+        if now is None or now.finished:
+            st.rerun(scope="app")
+        _draw_job_progress(board, now, key)
+
+    poll()
+
+
+def _draw_job_progress(board, job, key: str) -> None:
+    total = max(job.total, 1)
+    share = (job.done + job.failed + job.skipped) / total
+    st.progress(min(1.0, share), text=job_line(job))
+    if job.finished:
+        return
+    if job.status == "queued" and not job.cancel_requested:
+        st.caption("Waiting for the job runner (another job may be running first).")
+    if not job.cancel_requested and st.button("Cancel", key=f"{key}-cancel",
+                                              icon=":material/cancel:",
+                                              help="Products being fetched finish; the "
+                                                   "rest are not fetched."):
+        board.cancel(job.id)
+        st.rerun(scope="app")
+
+
+def job_tables(job):
+    """(results, failures) of a job so far: the Batch page's two tables, from the
+    rows kept with each item (no product is loaded again)."""
+    from lib import batch
+    from lib.compare import RefProblem
+    from lib.jobs import FAILED, ITEM_DONE
+
+    board = job_board()
+    items = board.items(job.id) if board is not None else []
+    rows = [i.summary for i in items if i.state == ITEM_DONE and i.summary]
+    failed = [batch.failure_row(i.query, i.error) for i in items
+              if i.state == FAILED and i.error is not None]
+    rejected = [RefProblem(str(p.get("text", "")), str(p.get("message", "")))
+                for p in job.settings.get("rejected", []) if isinstance(p, dict)]
+    return batch.rows_table(rows), batch.failure_rows_table(failed, rejected)
+
+
 # --- snapshots (lib/store) ---------------------------------------------------------------
 # One Store per database URL and process (its writer thread is shared by every session).
 # A store that cannot be opened is tried again after STORE_RETRY_S, not on every rerun
@@ -715,6 +887,7 @@ def store_problem() -> str:
 
 def reset_store() -> None:
     """Forget the opened stores (tests point EXPLORER_DB_URL elsewhere)."""
+    _stop_runners()
     with _STORES_LOCK:
         for opened, _problem, _at in _STORES.values():
             if opened is not None:
@@ -755,6 +928,7 @@ def _after_open(opened, days: float | None) -> None:
                                                                                 "false"}
     if wanted and any(is_demo(key) for key in PLATFORMS):
         _HISTORY_LOADS[id(opened)] = opened.submit_task(lambda: _load_demo_history(opened))
+    job_runner()          # jobs a previous server process left unfinished go on now
 
 
 # Per store: set once its demo history is in (a new store loads it in the background).
@@ -779,6 +953,14 @@ def _load_demo_history(opened) -> None:
     now = datetime.now(timezone.utc)
     opened.load_once("demo_history", str(DEMO_HISTORY_VERSION),
                      lambda: demo_history_products(now), source="demo-history")
+    try:                               # the demo list, with refreshes from that history
+        from lib import watchlists
+        from lib.jobs import JobBoard
+    except ImportError:
+        return
+    ensure = getattr(watchlists, "ensure_demo_list", None)
+    if ensure is not None:
+        ensure(opened, JobBoard(opened), now)
 
 
 def record_snapshot(product: Product) -> None:
@@ -999,3 +1181,108 @@ def price_change_mark(product: Product) -> str:
         "%d %b %H:%M UTC")
     parts = ([f"▼ down on {down}"] if down else []) + ([f"▲ up on {up}"] if up else [])
     return f"Price changed since {since}: {', '.join(parts)} variant(s)"
+
+
+# --- watchlists (lists page, add to list) ---
+# A list is picked by index in the popover's selectbox (None = a new list), so a list
+# called anything at all, even "New list", cannot be mistaken for the choice to make one.
+LISTS_PAGE = "views/lists.py"
+LIST_PARAM = "list"
+
+
+def list_book():
+    """The stored watchlists (lib.watchlists.ListBook), or None without a store."""
+    from lib.watchlists import ListBook
+
+    opened = store()
+    return None if opened is None else ListBook(opened)
+
+
+def add_to_list_box(query: ProductQuery) -> None:
+    """The sidebar's "Add to a list", under the product on screen."""
+    _list_popover(st.sidebar, [query], "sidebar-list", "Add to a list", "Add",
+                  "Keep this product (with this ship-to, currency and language) in a named "
+                  "list: the Lists page refreshes it and shows what changed.", "stretch")
+
+
+def save_to_list(queries: list[ProductQuery], key: str, label: str = "Save as a list") -> None:
+    """The same popover for many products (Compare, Batch fetch): into a new list, or
+    added to an existing one."""
+    _list_popover(st, list(queries), key, label, "Save",
+                  "Keep these products in a named list: the Lists page refreshes them "
+                  "and shows what changed.")
+
+
+def _list_popover(container, queries: list[ProductQuery], key: str, label: str,
+                  action: str, help_text: str, width: str = "content") -> None:
+    from lib.store import StoreError
+    from lib.watchlists import MAX_NAME, ListError
+
+    notice_key = f"{key}-notice"
+    signature = tuple(q.key for q in queries)
+    with container.popover(label, icon=":material/playlist_add:", width=width,
+                           help=help_text):
+        book = list_book()
+        if book is None:
+            st.caption(literal(f"Lists need the history database, which is unavailable: "
+                               f"{store_problem()}"))
+            return
+        if not queries:
+            st.caption("No products to put in a list yet.")
+            return
+        try:
+            names = book.names()
+        except Exception as exc:            # a database gone away: say so, keep the page
+            st.caption(literal(f"The lists cannot be read now: "
+                               f"{getattr(exc, 'user_message', 'the database failed')}"))
+            return
+        # A typed name makes a new list; else the products go into the list picked.
+        with st.form(f"{key}-form", border=False, clear_on_submit=True):
+            last = st.session_state.get(f"{key}-last")      # the list used last
+            choice = st.selectbox("Into the list", names, key=f"{key}-choice",
+                                  index=names.index(last) if last in names else 0) \
+                if names else None
+            new_name = st.text_input("…or a new list named" if names else "New list's name",
+                                     max_chars=MAX_NAME, key=f"{key}-name",
+                                     placeholder="e.g. Backpacks to watch")
+            submitted = st.form_submit_button(action, type="primary", key=f"{key}-submit")
+        if submitted:
+            try:
+                name, message = book.put(queries, new_name=new_name, into=choice)
+                st.session_state[notice_key] = (signature, "success", message, name)
+                st.session_state[f"{key}-last"] = name
+            except (ListError, StoreError) as exc:
+                st.session_state[notice_key] = (signature, "error", exc.user_message, "")
+        notice = st.session_state.get(notice_key)
+        if notice and notice[0] == signature:
+            _, kind, message, name = notice
+            (st.success if kind == "success" else st.error)(literal(message))
+            if name:
+                st.page_link(LISTS_PAGE, label="Open it on the Lists page",
+                             icon=":material/checklist:", query_params={LIST_PARAM: name})
+
+
+def list_to_compare(**locale: str) -> None:
+    """Compare opened with ?list=<name>: the list's products become the compare list. The
+    parameter is then dropped: the address holds the products (p=), as after any other
+    change of the list, so editing the comparison is not undone by the next run."""
+    name = st.query_params.get(LIST_PARAM)
+    if name is None:
+        return
+    del st.query_params[LIST_PARAM]
+    book = list_book()
+    found = book.get(name) if book is not None else None
+    if found is None:
+        why = (f"the history database is unavailable ({store_problem()})" if book is None
+               else "it may have been deleted or renamed")
+        st.warning(literal(f"There is no list called “{name}” to compare: {why}."),
+                   icon=":material/checklist:")
+        return
+    set_compare_keys([q.key for q in found.queries])
+    n = len(found.queries)
+    other = {(q.country, q.currency, q.language) for q in found.queries} - \
+        {(locale.get("country"), locale.get("currency"), locale.get("language"))}
+    note = (" They are compared with the sidebar's ship-to, currency and language."
+            if other else "")
+    st.info(literal(f"The products of the list “{found.name}” ({n}).{note}"),
+            icon=":material/checklist:")

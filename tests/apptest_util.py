@@ -60,3 +60,25 @@ def share_links(at: AppTest) -> tuple[str, str | None]:
     pinned = [link for link in links if "snapshot=" in link]
     assert len(live) == 1 and len(pinned) <= 1, links
     return live[0], (pinned[0] if pinned else None)
+
+
+def finish_jobs(at: AppTest, timeout: float = 90) -> AppTest:
+    """Wait until every job in the store has finished (they run on the process's job
+    runner, off the script run), then run the page again to show them."""
+    from lib import ui
+
+    board, runner = ui.job_board(), ui.job_runner()
+    for job_id in board.unfinished():
+        job = runner.wait(job_id, timeout)
+        assert job is not None and job.finished, f"job {job_id} did not finish: {job}"
+    return at.run()
+
+
+def frame_with(at: AppTest, column: str):
+    """The first table on the page that has `column` (the Batch page's results have
+    "Link", its failures "Problem", its recent jobs "Job")."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column among "
+                         f"{[list(f.value.columns)[:3] for f in at.dataframe]}")

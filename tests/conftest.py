@@ -86,10 +86,13 @@ def page_at(browser):
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path | None = None, app_file: Path | None = None):
-    """A real `streamlit run` of the app in demo mode on a free port; yields its URL and
-    ends exactly that process (SIGTERM, then SIGKILL) however the test ends."""
-    port = _free_port()
+def running_app(log_path: Path | None = None, app_file: Path | None = None, *,
+                port: int | None = None, data_dir: str | Path | None = None,
+                env_extra: dict[str, str] | None = None):
+    """A real `streamlit run` of the app in demo mode on a free port (or `port`); yields
+    its URL and ends exactly that process (SIGTERM, then SIGKILL) however the test ends.
+    `data_dir`: the store's folder (a restarted server given the same one finds its jobs)."""
+    port = port or _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(app_file or APP_FILE),
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -100,8 +103,10 @@ def running_app(log_path: Path | None = None, app_file: Path | None = None):
     # Each server keeps its own store: snapshots of one test server (a hostile fixture
     # set, say) never show up as "what changed" on another's pages.
     if "EXPLORER_DB_URL" not in env:
-        env["EXPLORER_DATA_DIR"] = tempfile.mkdtemp(prefix="explorer-server-data-")
-    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+        env["EXPLORER_DATA_DIR"] = str(data_dir or
+                                       tempfile.mkdtemp(prefix="explorer-server-data-"))
+    env.update(env_extra or {})
+    log = open(log_path, "a") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     base_url = f"http://127.0.0.1:{port}"
@@ -143,3 +148,27 @@ def pytest_collection_modifyitems(items):
     thread while its session lives, which other tests' asyncio.run() must not meet."""
     items.sort(key=lambda item: "browser" in item.fixturenames or
                "streamlit_server" in item.fixturenames)
+
+
+@pytest.fixture
+def store_at(tmp_path, monkeypatch):
+    """A fresh SQLite store of this test's own for the app (EXPLORER_DB_URL), with its
+    own job runner; the opened stores are forgotten before and after."""
+    from lib import ui
+
+    monkeypatch.setenv("EXPLORER_DB_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    ui.reset_store()
+    yield tmp_path / "store.db"
+    ui.reset_store()
+
+
+@pytest.fixture
+def fixtures(tmp_path, monkeypatch):
+    """A copy of the demo fixtures the sandbox serves (EXPLORER_DEMO_FIXTURES); tests
+    edit it between fetches."""
+    from lib.sandbox.gateway import FIXTURES
+
+    copy = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES, copy)
+    monkeypatch.setenv("EXPLORER_DEMO_FIXTURES", str(copy))
+    return copy

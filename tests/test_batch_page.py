@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE, run_app, share_links
+from apptest_util import APP_FILE, finish_jobs, frame_with, run_app, share_links
 from lib import batch, export
 from lib.client import RetryPolicy, fetch_many
 from lib.errors import NetworkError, ProductNotFound, RateLimited, UpstreamError
@@ -51,10 +51,10 @@ def flaky(monkeypatch):
     transport = FailOnce({CASE: "503", BOTTLE: "429", "1005007246813579": "drop"})
     calls: list[list[str]] = []
 
-    def fetch(queries, credentials=None, on_progress=None):
+    def fetch(queries, credentials=None, on_progress=None, **options):
         calls.append([q.key for q in queries])
         return fetch_many(queries, transport=transport, policy=RetryPolicy(max_attempts=1),
-                          on_progress=on_progress)
+                          on_progress=on_progress, **options)
 
     monkeypatch.setattr(batch, "fetch", fetch)
     return calls
@@ -114,15 +114,6 @@ def test_results_table_has_a_link_and_each_column_once():
     assert rows["Product id"].tolist() == [BACKPACK, "CMsmartplug01"]
 
 
-def test_merge_keeps_order_and_replaces_retried_results():
-    a, b = ProductQuery("aliexpress", BACKPACK), ProductQuery("aliexpress", CASE)
-    first = batch.merge(None, [a, b], ["old-a", NetworkError()])
-    again = batch.merge(first, [b], ["new-b"])
-    assert again["order"] == [a.key, b.key]
-    assert again["results"] == {a.key: "old-a", b.key: "new-b"}
-    assert isinstance(first["results"][b.key], NetworkError)      # the first state is kept
-
-
 # --- the page ----------------------------------------------------------------------------
 def _fetch_button(at):
     (button,) = [b for b in at.button if b.label.startswith("Fetch")]
@@ -149,11 +140,12 @@ def test_failures_table_and_retry_only_what_may_succeed(flaky):
     lines = [BACKPACK, CASE, BOTTLE, MISSING, *BAD_LINES, BACKPACK]
     at.text_area(key="batch-text").input("\n".join(lines)).run()
     _fetch_button(at).click().run()
+    finish_jobs(at)
     assert not at.exception
     assert flaky == [[f"aliexpress:{i}" for i in (BACKPACK, CASE, BOTTLE, MISSING)]]
     assert any("1 fetched · 3 failed** of 4 · 9 entries are not product ids or links · "
                "1 duplicate skipped" in m.value for m in at.markdown)
-    failures, results = at.dataframe[-2].value, at.dataframe[-1].value
+    failures, results = frame_with(at, "Problem"), frame_with(at, "Link")
     assert failures["Product id"].tolist()[:3] == [CASE, BOTTLE, MISSING]
     assert failures["Retry possible"].tolist()[:3] == ["yes", "yes", "no"]
     assert failures["Entered as"].tolist()[3:] == BAD_LINES
@@ -164,9 +156,10 @@ def test_failures_table_and_retry_only_what_may_succeed(flaky):
     (retry,) = [b for b in at.button if b.label.startswith("Retry")]
     assert retry.label == "Retry 2 failed"
     retry.click().run()
+    finish_jobs(at)
     assert not at.exception
     assert flaky[1] == [f"aliexpress:{CASE}", f"aliexpress:{BOTTLE}"]   # not the missing one
-    failures, results = at.dataframe[-2].value, at.dataframe[-1].value
+    failures, results = frame_with(at, "Problem"), frame_with(at, "Link")
     assert results["Product id"].tolist() == [BACKPACK, CASE, BOTTLE]      # first order kept
     assert failures["Product id"].tolist()[:1] == [MISSING]
     assert len(failures) == 1 + 9
@@ -179,8 +172,9 @@ def test_results_have_a_link_column_and_no_column_twice():
     at = run_app("views/batch.py")
     at.text_area(key="batch-text").input(f"{BACKPACK}\n{CASE}").run()
     _fetch_button(at).click().run()
+    finish_jobs(at)
     assert not at.exception
-    shown = at.dataframe[-1]
+    (shown,) = [f for f in at.dataframe if "Link" in f.value.columns]
     table = shown.value
     assert table.columns.is_unique
     assert [c.lower() for c in table.columns].count("platform") == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from apptest_util import run_app
+from apptest_util import finish_jobs, frame_with, run_app
 from lib import compare
 from lib.client import fetch_many
 from lib.errors import ProductNotFound
@@ -126,9 +126,10 @@ def test_batch_page_fetches_reports_and_lists_failures():
     [button] = [b for b in at.button if b.label.startswith("Fetch")]
     assert button.label == "Fetch 3 product(s)"
     button.click().run()
+    finish_jobs(at)
     assert not at.exception
     assert any("2 fetched · 1 failed" in m.value for m in at.markdown)
-    failures, results = at.dataframe[-2].value, at.dataframe[-1].value
+    failures, results = frame_with(at, "Problem"), frame_with(at, "Link")
     assert failures["Product id"].tolist() == ["1005000000000001", ""]
     assert failures["Entered as"].tolist()[-1] == "xyz"                # with its reason
     assert results["Product id"].tolist() == ["1005006789012345", "1005004321098765"]

@@ -15,7 +15,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from apptest_util import APP_FILE
+from apptest_util import APP_FILE, finish_jobs
 from hostile import (CASES, MARK, build_hostile_set, hostile_compare_param, hostile_csv,
                      hostile_inputs, hostile_paste, hostile_texts, hostile_url_params)
 from lib import ui
@@ -250,6 +250,7 @@ def test_batch_with_a_hostile_paste(hostile):
     fetch = [b for b in at.main.button if b.label.startswith("Fetch ")]
     assert fetch, [b.label for b in at.main.button]
     fetch[0].click().run()
+    finish_jobs(at)
     findings += _findings(at, hostile, "batch results")
     assert not findings, "\n".join(findings)
 
@@ -268,6 +269,7 @@ def test_batch_with_a_hostile_csv(hostile):
     fetch = [b for b in at.main.button if b.label.startswith("Fetch ")]
     if fetch and not fetch[0].disabled:
         fetch[0].click().run()
+        finish_jobs(at)
         findings += _findings(at, hostile, "batch csv results")
     assert not findings, "\n".join(findings)
 

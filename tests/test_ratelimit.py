@@ -268,3 +268,116 @@ def test_fetch_product_and_fetch_many_share_one_schedule(monkeypatch):
     assert len(handed_out) == 4
     assert len({id(limiter) for limiter in handed_out}) == 1
     assert handed_out[0] is shared_limiter("aliexpress", PLATFORMS["aliexpress"].qps)
+
+
+# --- background calls (a job's): they yield to interactive ones ---------------------------
+def test_a_background_call_books_only_a_slot_free_now():
+    now = [START]
+    limiter = RateLimiter(10, clock=lambda: now[0])
+    step = limiter.interval
+    assert limiter.reserve(background=True) == 0                  # nothing ahead: now
+    assert limiter.reserve(background=True) == pytest.approx(-step)   # come back then...
+    assert limiter.reserve() == pytest.approx(step)     # ...booking nothing: this one's
+    assert limiter.reserve(background=True) == pytest.approx(-2 * step)
+    now[0] = START + 2 * step + 1e-6
+    assert limiter.reserve(background=True) == 0
+    assert limiter.reserve() == pytest.approx(step)     # interactive: the very next slot
+
+
+def run_on(*coroutines):
+    async def main():
+        return await asyncio.gather(*coroutines)
+    return asyncio.run(main())
+
+
+def test_background_callers_take_free_slots_in_the_order_they_asked():
+    time = VirtualTime()
+    limiter = RateLimiter(10, clock=time, sleep=time.sleep)
+    sent: list[tuple[int, float]] = []
+
+    async def caller(n: int):
+        await limiter.wait(background=True)
+        sent.append((n, time.now))
+    run_on(*(caller(n) for n in range(12)))
+    assert [n for n, _ in sent] == list(range(12))
+    assert_within([moment for _, moment in sent], 10)
+    assert sent[-1][1] - sent[0][1] == pytest.approx(11 * limiter.interval)  # no slot lost
+
+
+def background_job_and_one_interactive_call(background: bool, workers: int = 4,
+                                            latency: float = 0.15):
+    """`workers` job workers, each pacing then "sending" (latency) 30 calls, and one
+    interactive call at START + 2.34 s; (its wait, the job's and its send moments)."""
+    time = VirtualTime()
+    limiter = RateLimiter(10, clock=time, sleep=time.sleep)
+    job_moments: list[float] = []
+    waited: list[float] = []
+    sent: list[float] = []
+
+    async def worker():
+        for _ in range(30):
+            await limiter.wait(background=background)
+            job_moments.append(time.now)
+            await time.sleep(latency)
+
+    async def interactive():
+        await time.sleep(2.34)
+        asked = time.now
+        await limiter.wait()
+        waited.append(time.now - asked)
+        sent.append(time.now)
+    run_on(interactive(), *(worker() for _ in range(workers)))
+    return waited[0], job_moments, limiter.interval, sent[0]
+
+
+@pytest.mark.parametrize("workers", [1, 4, 8])
+def test_an_interactive_call_waits_at_most_one_slot_behind_a_background_job(workers):
+    waited, job_moments, slot, sent = background_job_and_one_interactive_call(True, workers)
+    assert waited <= slot + 1e-6
+    assert_within(job_moments + [sent], 10)              # and the limit holds for both
+    assert len(job_moments) == 30 * workers
+
+
+def test_without_background_pacing_it_would_wait_behind_every_booked_call():
+    """The same measure on a job paced as interactive calls are: it tells them apart."""
+    waited, _, slot, _ = background_job_and_one_interactive_call(False, workers=8)
+    assert waited >= 4 * slot
+
+
+def test_a_background_call_on_a_clock_that_never_moves_still_returns():
+    sleeps = []
+
+    async def sleep(seconds):
+        sleeps.append(seconds)
+
+    limiter = RateLimiter(10, clock=lambda: START)
+
+    async def run():
+        for _ in range(3):
+            await limiter.wait(sleep, background=True)
+    asyncio.run(run())                                    # no endless loop
+    assert len(sleeps) <= 3 * 2 * (ratelimit.MAX_RECHECKS + 2)
+    assert not limiter._line                              # nobody left waiting in line
+
+
+def test_a_background_caller_cancelled_in_line_gives_up_its_turn():
+    time = VirtualTime()
+    limiter = RateLimiter(10, clock=time, sleep=time.sleep)
+    sent: list[tuple[str, float]] = []
+
+    async def caller(name: str):
+        await limiter.wait(background=True)
+        sent.append((name, time.now))
+
+    async def main():
+        first = asyncio.ensure_future(caller("first"))
+        doomed = asyncio.ensure_future(caller("doomed"))
+        last = asyncio.ensure_future(caller("last"))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        doomed.cancel()
+        await asyncio.gather(first, last, return_exceptions=True)
+    asyncio.run(main())
+    assert [name for name, _ in sent] == ["first", "last"]
+    assert sent[1][1] - sent[0][1] == pytest.approx(limiter.interval)   # the next slot
+    assert not limiter._line

@@ -9,14 +9,12 @@ snapshot still shows the first price.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from apptest_util import open_view, texts
 from lib import ui
-from lib.sandbox.gateway import FIXTURES
 from test_views_apptest import chart_rows, vega_charts
 
 BACKPACK = "1005006789012345"
@@ -26,23 +24,6 @@ LOCALE = {"country": "GB"}
 FIRST_SKU = "12000421038262485"       # Black / 20L / China: 24.90 USD, 583 in stock
 SECOND_SKU_STOCK = None
 
-
-@pytest.fixture
-def store_at(tmp_path, monkeypatch):
-    """A fresh SQLite store of this test's own."""
-    monkeypatch.setenv("EXPLORER_DB_URL", f"sqlite:///{tmp_path / 'history.db'}")
-    ui.reset_store()
-    yield tmp_path / "history.db"
-    ui.reset_store()
-
-
-@pytest.fixture
-def fixtures(tmp_path, monkeypatch):
-    """A copy of the demo fixtures the sandbox serves; tests edit it between fetches."""
-    copy = tmp_path / "fixtures"
-    shutil.copytree(FIXTURES, copy)
-    monkeypatch.setenv("EXPLORER_DEMO_FIXTURES", str(copy))
-    return copy
 
 
 def _edit_backpack(fixtures: Path, sku_id: str, **values) -> None:

@@ -1,20 +1,24 @@
-"""Batch fetch: hundreds of ids or links (typed or from a CSV), fetched with pacing."""
+"""Batch fetch: hundreds of ids or links (typed or from a CSV), fetched as a job that
+runs on the server (paced, retried) and survives reloads, page switches and restarts."""
 import pandas as pd
 import streamlit as st
 
-from lib import batch, ui
-from lib.errors import FetchError
+from lib import batch, jobs, ui
+from lib import format as fmt
 from lib.platforms import PLATFORMS
 from lib.sandbox import DEMO_PRODUCTS
+from lib.text import literal
 
 MAX_ITEMS = 1000
-STATE = "explorer_batch"
+STATE_JOB = "explorer_batch_job"
+RECENT = 20
 
 ui.product_picker()
 st.title("Batch fetch", anchor=False)
-st.caption("Paste many ids or links, or upload a CSV with a column of them. Calls are "
-           "paced per platform so the gateway's limits are never hit; one failure never "
-           "stops the batch.")
+st.caption("Paste many ids or links, or upload a CSV with a column of them. The fetch runs "
+           "on the server as a job: calls are paced per platform so the gateway's limits "
+           "are never hit, one failure never stops the batch, and you may reload, switch "
+           "pages or close the tab: the results are kept and open again here.")
 
 locale = ui.current_locale()
 left, right = st.columns([3, 1])
@@ -55,61 +59,124 @@ if reading.rejected or reading.duplicates:
         st.dataframe(reading.skipped_table(), hide_index=True, width="stretch")
 
 
-def run_batch(batch_queries, fresh: bool) -> None:
-    bar = st.progress(0.0, text="Starting …")
-    counts = {"failed": 0}
 
-    def on_progress(done: int, total: int, result) -> None:
-        counts["failed"] += isinstance(result, FetchError)
-        bar.progress(done / total, text=f"{done} of {total} done · {counts['failed']} failed")
-
-    live = {p: c for p in {q.platform for q in batch_queries}
-            if (c := ui.credentials_for(p)) is not None}
-    # Platforms without credentials run on the demo sandbox.
-    results = batch.fetch(batch_queries, credentials=live or None, on_progress=on_progress)
-    ui.record_snapshots(results)          # every product fetched goes into the history
-    previous = None if fresh else st.session_state.get(STATE)
-    state = batch.merge(previous, batch_queries, results)
-    if fresh:
-        state["rejected"] = list(reading.rejected)
-        state["duplicates"] = list(reading.duplicates)
-    st.session_state[STATE] = state
+def open_job(job_id: str) -> None:
+    st.session_state[STATE_JOB] = job_id
+    st.query_params[ui.JOB_PARAM] = job_id
 
 
 if st.button(f"Fetch {len(queries)} product(s)", type="primary", disabled=not queries,
              icon=":material/download:"):
-    run_batch(queries, fresh=True)
+    skipped = {"rejected": [{"text": p.text, "message": p.message} for p in reading.rejected],
+               "duplicates": [{"text": d.text, "key": d.key} for d in reading.duplicates]}
+    started = ui.start_job(jobs.BATCH, queries, settings=skipped,
+                           title=f"Batch of {len(queries):,} product(s)")
+    if started is not None:
+        open_job(started.id)
 
-state = st.session_state.get(STATE)
-if state and "rejected" not in state:        # a session from before this page's update
-    state = None
-if state:
-    all_queries = [state["queries"][k] for k in state["order"]]
-    results = [state["results"][k] for k in state["order"]]
-    rows, failures = batch.batch_table(results, all_queries, state["rejected"])
-    failed = sum(isinstance(r, FetchError) for r in results)
-    line = f"**{len(rows)} fetched · {failed} failed** of {len(all_queries)}"
-    skipped = batch.Reading(rejected=state["rejected"], duplicates=state["duplicates"])
-    if skipped.summary():
-        line += f" · {skipped.summary()}"
-    st.markdown(line)
+board = ui.job_board()
+job_id = ui.job_param() or st.session_state.get(STATE_JOB, "")
+if ui.job_param():
+    st.session_state[STATE_JOB] = job_id
+elif job_id:
+    st.query_params[ui.JOB_PARAM] = job_id      # a page switch dropped it: a reload keeps it
+job = board.get(job_id) if board is not None and job_id else None
+if job_id and board is not None and job is None:
+    st.warning("The job in this link is not in the history database (it may have been "
+               "removed, or the link belongs to another server).", icon=":material/help:")
+
+
+def show_job(job) -> None:
+    st.subheader(f"Job started {fmt.fetched(job.created_at)}", anchor=False)
+    by = f" · by {job.created_by}" if job.created_by else ""
+    st.caption(literal(f"{job.title}{by} · job {job.id}"))
+    ui.job_progress(job.id, key=f"job-{job.id}")
+    rows, failures = ui.job_tables(job)
+    duplicates = job.settings.get("duplicates", [])
+    skipped = batch.Reading(rejected=[None] * len(job.settings.get("rejected", [])),
+                            duplicates=[None] * len(duplicates))
+    if job.finished:
+        line = f"**{job.done} fetched · {job.failed} failed** of {job.total}"
+        if job.skipped:
+            line += f" · {job.skipped} not fetched (cancelled)"
+        if skipped.summary():
+            line += f" · {skipped.summary()}"
+        st.markdown(line)
+    else:
+        st.caption("The job runs on the server: this page follows it, and the tables "
+                   "below hold what was done when the page was drawn (all of it once "
+                   "the job ends)." + (f" {skipped.summary()}." if skipped.summary() else ""))
+    if job.finished and job.skipped:
+        if st.button(f"Fetch the {job.skipped} not fetched", icon=":material/play_arrow:",
+                     key="batch-resume"):
+            board.retry(job.id, lambda item: item.state == jobs.SKIPPED)
+            ui.job_runner().submit(job.id)
+            st.rerun()
     if not failures.empty:
         st.subheader("Failures", anchor=False)
         st.dataframe(failures, hide_index=True, width="stretch")
-        again = batch.to_retry(all_queries, results)
-        if again:
+        again = [i for i in board.items(job.id, states=[jobs.FAILED])
+                 if jobs.retryable_failure(i)]
+        if again and job.finished:
             if st.button(f"Retry {len(again)} failed", icon=":material/replay:",
                          key="batch-retry",
                          help="Only failures marked “Retry possible: yes” (rate limits, "
                               "network faults, the marketplace's own trouble)."):
-                run_batch(again, fresh=False)
+                board.retry(job.id, jobs.retryable_failure)
+                ui.job_runner().submit(job.id)
                 st.rerun()
-        else:
+        elif job.finished:
             st.caption("Trying again will not help these: fix the ids or links, or the "
                        "settings named in the problem.")
         ui.download_table(failures, "batch-failures", "", label="Download failures")
     if not rows.empty:
         st.subheader("Results", anchor=False)
-        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        # A platform that sends no product page (Tuya): an empty cell, not "None".
+        shown = rows.assign(Link=rows["Link"].where(rows["Link"].notna(), ""))
+        st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "Link": st.column_config.LinkColumn("Link", display_text="Open product")})
         ui.download_table(rows, "batch-results", "", label="Download results")
+        fetched = [i.query for i in board.items(job.id, states=[jobs.ITEM_DONE])]
+        save = getattr(ui, "save_to_list", None)
+        if save is not None and fetched and job.finished:
+            save(fetched, key="batch-save-list")
+
+
+if job is not None:
+    show_job(job)
+
+def recent_table(recent) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Started (UTC)": j.created_at.strftime("%Y-%m-%d %H:%M"),
+        "Products": j.total, "Fetched": j.done, "Failed": j.failed,
+        "State": j.state_text, "By": j.created_by or "not known", "Job": j.id}
+        for j in recent])
+
+
+@st.fragment(run_every=ui.JOB_POLL_S * 2)
+def live_recent_table() -> None:
+    """The table follows running jobs (the select below is drawn with the page)."""
+    st.dataframe(recent_table(board.recent(RECENT, kind=jobs.BATCH)), hide_index=True,
+                 width="stretch")
+
+
+recent = board.recent(RECENT, kind=jobs.BATCH) if board is not None else []
+if recent:
+    st.subheader("Recent batch jobs", anchor=False)
+    st.caption("Every batch run on this server, newest first: open one to see its "
+               "results again.")
+    if all(j.finished for j in recent):
+        st.dataframe(recent_table(recent), hide_index=True, width="stretch")
+    else:
+        live_recent_table()
+    labels = {j.id: f"{j.created_at:%Y-%m-%d %H:%M} UTC · {j.total:,} products · "
+                    f"{ui.job_line(j)}" for j in recent}
+    choice = st.selectbox("Open a job", list(labels), format_func=labels.get,
+                          index=list(labels).index(job.id) if job is not None and
+                          job.id in labels else None, key="batch-open-job",
+                          placeholder="Choose a job")
+    if choice and (job is None or choice != job.id):
+        open_job(choice)
+        st.rerun()
+elif board is None:
+    st.caption(literal(f"Jobs need the history database: {ui.store_problem()}"))

@@ -14,6 +14,7 @@ st.caption("Paste ids or links from any platform; the list is kept in the page a
            "so the comparison can be shared.")
 
 locale = ui.current_locale()
+ui.list_to_compare(**locale)          # ?list=<name>: that list's products are compared
 # At most refs.MAX_COMPARED products; what a link or a paste held beyond that, or could
 # not be read, is said in one message each (kept while the list is unchanged).
 queries, notices = ui.compare_list(**locale)
@@ -47,6 +48,8 @@ if current and buttons[1].button("Add the product on screen", icon=":material/ad
 if queries and buttons[2].button("Clear the list", icon=":material/delete:"):
     ui.set_compare_keys([])
     st.rerun()
+if queries:
+    ui.save_to_list(queries, key="compare-save")
 
 for notice in notices:
     st.warning(notice)         # built by lib.refs: outside text already literal

@@ -9,6 +9,14 @@ blobs          content-addressed, zlib-compressed bytes: the raw answer, the var
                (ids and property values) and the rest of the normalised product ("doc");
                a fetch that changed nothing adds none
 meta           small settings the store keeps about itself (the demo history loaded)
+jobs           durable work (a batch fetch, a list refresh): who asked, when, its state,
+               which runner holds it (owner + heartbeat, so another one takes it over
+               when that process is gone) and whether a cancel was asked for
+job_items      one row per product of a job, in order: pending, done (with the snapshot
+               and its results-table row) or failed (with the plain error); a done item
+               is never fetched again
+lists          named watchlists (a refresh schedule, the change threshold)
+list_items     the products of a list, in order
 """
 from __future__ import annotations
 
@@ -88,4 +96,69 @@ meta = sa.Table(
     "meta", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),          # "batch" | "refresh"
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),          # "" = not known
+    sa.Column("list_id", sa.Integer),                          # a refresh: its list
+    sa.Column("status", sa.String(16), nullable=False),        # queued running done cancelled
+    sa.Column("cancel_requested", sa.Boolean, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),            # JSON: what the page needs
+    sa.Column("owner", sa.Text, nullable=False),               # "" = no runner holds it
+    sa.Column("heartbeat_at", UTCDateTime),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_jobs_created_at", "created_at"),
+    sa.Index("ix_jobs_status", "status"),
+)
+
+job_items = sa.Table(
+    "job_items", metadata,
+    sa.Column("job_id", sa.String(24), sa.ForeignKey("jobs.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(40), nullable=False),
+    sa.Column("product_id", sa.Text, nullable=False),
+    sa.Column("country", sa.String(8), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("extras", sa.Text, nullable=False),              # JSON of ProductQuery.extras
+    sa.Column("state", sa.String(12), nullable=False),         # pending done failed cancelled
+    sa.Column("snapshot_id", sa.String(24)),
+    sa.Column("summary", sa.Text),                             # JSON: the results-table row
+    sa.Column("error", sa.Text),                               # JSON: the plain error
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_job_items_state", "job_id", "state"),
+)
+
+lists = sa.Table(
+    "lists", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),                # as the user typed it
+    sa.Column("name_key", sa.String(120), nullable=False, unique=True),   # casefolded
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("schedule_hours", sa.Float),                     # None = by hand only
+    sa.Column("threshold_pct", sa.Float, nullable=False),
+    sa.Column("next_refresh_at", UTCDateTime),
+    sa.Column("demo", sa.Boolean, nullable=False),
+)
+
+list_items = sa.Table(
+    "list_items", metadata,
+    sa.Column("list_id", sa.Integer, sa.ForeignKey("lists.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("query_key", sa.Text, primary_key=True),         # platform|id|country|...
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("platform", sa.String(40), nullable=False),
+    sa.Column("product_id", sa.Text, nullable=False),
+    sa.Column("country", sa.String(8), nullable=False),
+    sa.Column("currency", sa.String(8), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("added_at", UTCDateTime, nullable=False),
 )

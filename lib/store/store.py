@@ -349,6 +349,19 @@ class Store:
                      sales_count=row["sales_count"], sales_text=row["sales_text"],
                      ratings=json.loads(row["ratings"]))
 
+    def facts(self, snapshot_ids: Iterable[str]) -> dict[str, Facts]:
+        """What each snapshot says (Facts, without the raw answer), by id; ids the store
+        does not have are left out."""
+        wanted = [str(i) for i in dict.fromkeys(snapshot_ids) if i]
+        found: dict[str, Facts] = {}
+        table = schema.snapshots
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                for row in connection.execute(sa.select(table).where(
+                        table.c.id.in_(wanted[start:start + 500]))):
+                    found[row.id] = self._facts(connection, dict(row._mapping))
+        return found
+
     def previous(self, query, before: datetime, exclude: str = "") -> Facts | None:
         """The newest snapshot of the same query taken before `before` (not `exclude`)."""
         table = schema.snapshots
