@@ -21,6 +21,8 @@ PAGES = [
             url_path="sku-matrix"),
     st.Page("views/price_tiers.py", title="Price tiers", icon=":material/stacked_line_chart:",
             url_path="price-tiers"),
+    st.Page("views/landed_cost.py", title="Landed cost", icon=":material/local_shipping:",
+            url_path="landed-cost"),
     st.Page("views/store_ratings.py", title="Store ratings", icon=":material/star:",
             url_path="store-ratings"),
     st.Page("views/media_gallery.py", title="Media gallery", icon=":material/photo_library:",

@@ -194,19 +194,20 @@ def ratings_by_product(ratings: pd.DataFrame) -> alt.Chart:
 
 
 def compare_price_steps(points: pd.DataFrame, *, currency: str, axis: str = "linear",
-                        series_title: str = "Product (cheapest variant)") -> alt.Chart:
+                        series_title: str = "Product (cheapest variant)",
+                        value_title: str = "Unit price") -> alt.Chart:
     """Compare: unit price against quantity, one step line per product, all in ONE
     currency. axis: "linear", "log" (one dear product does not flatten the rest) or
     "independent" (a panel per product, each with its own price scale). The legend goes
     below the plot, uncut, however many products there are."""
-    price_title = f"Unit price ({currency})"
+    price_title = f"{value_title} ({currency})"
     y_scale = alt.Scale(type="log") if axis == "log" else alt.Scale(zero=False)
     count = points["series"].nunique() if len(points) else 0
     base = alt.Chart(points).mark_line(interpolate="step-after", point=True, strokeWidth=2)
     encoding = dict(
         x=alt.X("quantity:Q", title="Order quantity (units) — log scale",
                 scale=alt.Scale(type="log"), axis=alt.Axis(format=",d", tickMinStep=1)),
-        y=alt.Y("unit_price:Q", title=f"Unit price ({currency}{', log' if axis == 'log' else ''})",
+        y=alt.Y("unit_price:Q", title=f"{value_title} ({currency}{', log' if axis == 'log' else ''})",
                 scale=y_scale, axis=alt.Axis(format=",.2f")),
         tooltip=[alt.Tooltip("series:N", title=series_title), "quantity:Q",
                  alt.Tooltip("unit_price:Q", title=price_title, format=",.2f")])
@@ -311,3 +312,69 @@ def price_band_steps(band: pd.DataFrame, *, value_title: str, low_title: str = "
             filled=True, size=30, color="#e8590c", opacity=1).encode(
             x=_history_x(), y=edge_y, shape=shape, tooltip=tooltip))
     return alt.layer(*layers).properties(height=height, width="container")
+
+
+# --- landed cost (issue 14) --------------------------------------------------------------
+LANDED_PARTS = ["Goods", "Shipping", "Import charges", "Fees"]
+LANDED_COLOURS = ["#1c7ed6", "#f59f00", "#c2255c", "#868e96"]
+
+
+def landed_bar(parts: pd.DataFrame, *, currency: str) -> alt.Chart:
+    """The landed cost per unit as one bar stacked by part (lib.landed.parts_table);
+    an unknown part is left out of the bar (the table beside it says why)."""
+    data = parts.dropna(subset=["per_unit"]).copy()
+    data = data[data["per_unit"] > 0]
+    data["order"] = data["part"].map({p: i for i, p in enumerate(LANDED_PARTS)})
+    data["label"] = "Per unit"
+    title = f"Landed cost per unit ({currency})"
+    bars = alt.Chart(data).mark_bar().encode(
+        x=alt.X("per_unit:Q", title=title, stack="zero", axis=alt.Axis(format=",.2f")),
+        y=alt.Y("label:N", title=None, axis=None),
+        color=alt.Color("part:N", title="Part", scale=alt.Scale(domain=LANDED_PARTS,
+                                                                  range=LANDED_COLOURS),
+                        legend=alt.Legend(orient="top", direction="horizontal",
+                                          labelLimit=160)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("part:N", title="Part"),
+                 alt.Tooltip("per_unit:Q", title=f"Per unit ({currency})", format=",.2f"),
+                 alt.Tooltip("total:Q", title=f"Total ({currency})", format=",.2f")])
+    # Streamlit fits legend and axis into the height: 170 px leaves the bar about 60.
+    return bars.properties(height=170, width="container")
+
+
+def landed_steps(points: pd.DataFrame, *, currency: str, quantity: int | None = None,
+                 log_x: bool = False) -> alt.Chart:
+    """Landed cost per unit against the order quantity, as steps through the quantities
+    it was worked out at (tier breaks, the shipping quotes there); the chosen quantity
+    and the cheapest point marked."""
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    title = f"Landed cost per unit ({currency})"
+    base = alt.Chart(points).encode(
+        x=alt.X("quantity:Q", title="Order quantity (units)" + (" — log scale" if log_x else ""),
+                scale=scale, axis=alt.Axis(format=",d", tickMinStep=1)),
+        y=alt.Y("landed_per_unit:Q", title=title, scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=",.2f")),
+        tooltip=[alt.Tooltip("quantity:Q", title="Quantity", format=",d"),
+                 alt.Tooltip("landed_per_unit:Q", title=title, format=",.2f"),
+                 alt.Tooltip("goods:Q", title="Goods per unit", format=",.2f"),
+                 alt.Tooltip("shipping:Q", title="Shipping per unit", format=",.2f"),
+                 alt.Tooltip("carrier:N", title="Shipping")])
+    layers = [base.mark_line(interpolate="step-after", point=True, strokeWidth=2,
+                             color="#1c7ed6")]
+    if len(points):
+        best = points.loc[[points["landed_per_unit"].idxmin()]].assign(
+            label="cheapest per unit")
+        layers.append(alt.Chart(best).mark_point(size=160, shape="diamond", filled=True,
+                                                 color="#2f9e44").encode(
+            x="quantity:Q", y="landed_per_unit:Q"))
+        layers.append(alt.Chart(best).mark_text(align="left", dx=8, dy=-8,
+                                                color="#2f9e44").encode(
+            x="quantity:Q", y="landed_per_unit:Q", text="label:N"))
+    if quantity:
+        marker = pd.DataFrame([{"quantity": quantity, "label": f"your quantity {quantity:,}"}])
+        layers.append(alt.Chart(marker).mark_rule(strokeDash=[4, 4], color="#495057"
+                                                  ).encode(x="quantity:Q"))
+        layers.append(alt.Chart(marker).mark_text(align="left", dx=4, dy=4, baseline="top",
+                                                  color="#495057").encode(
+            x="quantity:Q", y=alt.value(0), text="label:N"))
+    return alt.layer(*layers).properties(height=300, width="container")

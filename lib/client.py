@@ -45,6 +45,7 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Coroutine, Iterable, Mapping
 
 import httpx
+import pandas as pd
 
 from lib.credentials import Credentials
 from lib.aio import run_sync
@@ -52,8 +53,8 @@ from lib.errors import (AuthError, BadResponse, FetchError, InvalidQuery, Networ
                         RateLimited, UpstreamError)
 from lib.log import SECRET_MASK, install_secret_mask, mask_params, mask_path, scrub
 from lib.model import Product, bounded_raw
-from lib.platforms import PLATFORMS, Token, decode_payload, parse_payload
-from lib.query import ProductQuery, quote_input
+from lib.platforms import PLATFORMS, Token, decode_payload, parse_freight, parse_payload
+from lib.query import FreightQuery, ProductQuery, quote_input
 from lib.ratelimit import RateLimiter, shared_limiter
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,88 @@ def fetch_many(queries: Iterable[ProductQuery], *, credentials: Mapping[str, Any
                    policy, clock, sleep, random.Random(seed))
     batch.on_result, batch.stop, batch.background = on_result, stop, background
     return run_sync(batch.run())
+
+
+def fetch_freight(query: ProductQuery, sku_id: str, quantity: int, *,
+                  credentials: Mapping[str, Any] | None = None, transport: Any = None,
+                  **options: Any) -> pd.DataFrame:
+    """The shipping options for `quantity` units of one SKU to the query's country, in
+    its currency: a DataFrame of lib.model.FREIGHT_COLUMNS (see fetch_freight_many).
+    Raises a FetchError subclass (not deliverable: NotAvailableInCountry)."""
+    (result,) = fetch_freight_many([FreightQuery(query, sku_id, int(quantity))],
+                                   credentials=credentials, transport=transport,
+                                   concurrency=1, **options)
+    if isinstance(result, FetchError):
+        raise result
+    return result
+
+
+def fetch_freight_many(requests: Iterable[FreightQuery], *,
+                       credentials: Mapping[str, Any] | None = None, transport: Any = None,
+                       concurrency: int = 8, **options: Any
+                       ) -> list[pd.DataFrame | FetchError | None]:
+    """Shipping options for several (product, SKU, quantity) requests, in input order,
+    with the same pacing (the platform's one schedule, shared with product fetches),
+    retries and deadline as fetch_many; one failure never stops the others. Each
+    answer's `attrs` say `demo`, `fetched_at` (UTC datetime) and `request`. Options as
+    for fetch_many (qps, policy, clock, sleep, seed, on_progress, background...)."""
+    on_result = options.pop("on_result", None)
+    stop = options.pop("stop", None)
+    background = options.pop("background", False)
+    batch = _Batch(list(requests), credentials, transport, concurrency,
+                   options.pop("qps", None), options.pop("on_progress", None),
+                   options.pop("policy", DEFAULT_POLICY), options.pop("clock", None),
+                   options.pop("sleep", None), random.Random(options.pop("seed", None)),
+                   call=FREIGHT_CALL)
+    if options:
+        raise TypeError(f"unexpected options: {', '.join(sorted(options))}")
+    batch.on_result, batch.stop, batch.background = on_result, stop, background
+    return run_sync(batch.run())
+
+
+class _ProductCall:
+    """What a fetch of one product sends and reads (the default call of a batch)."""
+    item_type = ProductQuery
+
+    def check(self, platform: Any, item: Any) -> None:
+        pass
+
+    def build(self, platform, item, creds, timestamp_ms: int) -> httpx.Request:
+        return platform.build_request(item, creds, timestamp_ms=timestamp_ms)
+
+    def read(self, platform, item, response, body: bytes, now: float, creds) -> Product:
+        product = _to_product(platform.key, item, response, body, now)
+        return platform.apply_settings(product, creds)    # e.g. the Tuya mall currency
+
+    def finish(self, result: Product, item, demo: bool, when: datetime) -> Product:
+        result.demo, result.query, result.fetched_at = demo, item, when
+        return result
+
+
+class _FreightCall(_ProductCall):
+    """The shipping-options call (lib.query.FreightQuery -> DataFrame)."""
+    item_type = FreightQuery
+
+    def check(self, platform: Any, item: Any) -> None:
+        if not platform.quotes_shipping:
+            raise InvalidQuery(f"{platform.label} has no shipping-options call in this "
+                               "app: enter your own freight figure instead.")
+        if int(item.quantity) < 1:
+            raise InvalidQuery("The quantity must be at least 1.")
+
+    def build(self, platform, item, creds, timestamp_ms: int) -> httpx.Request:
+        return platform.build_freight_request(item, creds, timestamp_ms=timestamp_ms)
+
+    def read(self, platform, item, response, body: bytes, now: float, creds) -> pd.DataFrame:
+        return _read_answer(platform.key, response, body, now,
+                            lambda text: parse_freight(platform.key, text, item))
+
+    def finish(self, result: pd.DataFrame, item, demo: bool, when: datetime) -> pd.DataFrame:
+        result.attrs.update(demo=demo, fetched_at=when, request=item)
+        return result
+
+
+PRODUCT_CALL, FREIGHT_CALL = _ProductCall(), _FreightCall()
 
 
 class _SyncToAsync(httpx.AsyncBaseTransport):
@@ -266,7 +349,8 @@ def _resolve(credentials: Mapping[str, Any] | None, platform: str,
 
 class _Batch:
     def __init__(self, queries, credentials, transport, concurrency, qps, on_progress,
-                 policy, clock, sleep, rng) -> None:
+                 policy, clock, sleep, rng, call: _ProductCall = PRODUCT_CALL) -> None:
+        self.call = call
         self.queries = queries
         self.credentials = credentials
         self.transport = transport
@@ -343,11 +427,12 @@ class _Batch:
         return creds, transport, demo
 
     async def _fetch(self, query: ProductQuery, clients) -> Product:
-        if not isinstance(query, ProductQuery) or query.platform not in PLATFORMS:
+        if not isinstance(query, self.call.item_type) or query.platform not in PLATFORMS:
             name = quote_input(getattr(query, "platform", ""))
             raise InvalidQuery(f"Unknown platform {name}. Choose one of: "
                                + ", ".join(PLATFORMS) + ".")
         platform = PLATFORMS[query.platform]
+        self.call.check(platform, query)
         creds, transport, demo = self._transport_for(query)
         http = self._client(transport, clients)
         limiter = self._limiter(platform)
@@ -386,10 +471,8 @@ class _Batch:
                 await self.sleep(delay)
                 waited += delay
                 continue
-            product.demo = demo
-            product.query = query
-            product.fetched_at = datetime.fromtimestamp(self.clock(), tz=timezone.utc)
-            return product
+            return self.call.finish(product, query, demo,
+                                    datetime.fromtimestamp(self.clock(), tz=timezone.utc))
 
     async def _within(self, seconds: float, work: Coroutine[Any, Any, Product]) -> Product:
         """`work` under a timeout of what is left of the fetch's deadline. On virtual
@@ -537,12 +620,12 @@ class _Batch:
     async def _attempt(self, platform, query, creds, http: httpx.AsyncClient,
                        limiter) -> Product:
         await self._pace(limiter)
-        request = platform.build_request(query, creds, timestamp_ms=int(self.clock() * 1000))
+        request = self.call.build(platform, query, creds, int(self.clock() * 1000))
         response, body = await self._send(http, request)
         now = self.clock()
         # Parse off the event loop, so a big payload does not delay other calls' timers.
-        product = await asyncio.to_thread(_to_product, platform.key, query, response, body, now)
-        return platform.apply_settings(product, creds)    # e.g. the Tuya mall currency
+        return await asyncio.to_thread(self.call.read, platform, query, response, body,
+                                       now, creds)
 
 
 def _log_request(request: httpx.Request) -> None:
@@ -756,11 +839,24 @@ def _screen_stated(platform, response: httpx.Response, body: bytes, now: float) 
 
 def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
                 body: bytes, now: float | None = None) -> Product:
+    product = _read_answer(platform, response, body, now,
+                           lambda text: parse_payload(platform, text, query))
+    # The product is cached (pickled on every rerun): keep a bounded copy of the payload.
+    product.raw, product.raw_cut = bounded_raw(product.raw)
+    if product.raw_cut:
+        product.warnings.append(product.raw_cut)
+    return product
+
+
+def _read_answer(platform: str, response: httpx.Response, body: bytes, now: float | None,
+                 parse: Callable[[str], Any]) -> Any:
+    """Screen an answer, then `parse(text)`; every way it can fail becomes a FetchError
+    carrying the start of the body."""
     status = response.status_code
     _screen_stated(PLATFORMS[platform], response, body, time.time() if now is None else now)
     text = _text(response, body)
     try:
-        product = parse_payload(platform, text, query)
+        return parse(text)
     except BadResponse as exc:
         if status >= 400:
             raise UpstreamError(detail=f"HTTP {status}", raw=_raw_text(body)) from None
@@ -778,11 +874,6 @@ def _to_product(platform: str, query: ProductQuery, response: httpx.Response,
         log.warning("the %s parser failed on an answer", platform, exc_info=True)
         raise BadResponse(detail=f"the {platform} parser could not read the answer "
                                  f"({type(exc).__name__})", raw=_raw_text(body)) from None
-    # The product is cached (pickled on every rerun): keep a bounded copy of the payload.
-    product.raw, product.raw_cut = bounded_raw(product.raw)
-    if product.raw_cut:
-        product.warnings.append(product.raw_cut)
-    return product
 
 
 def _cut_off(text: str) -> bool:

@@ -313,6 +313,7 @@ class Comparison:
     rows: list[str]
     base: str | None
     rates: dict[str, float | None] = field(default_factory=dict)
+    directions: dict[str, str | None] = field(default_factory=dict)   # extra rows' best
 
     @property
     def labels(self) -> list[str]:
@@ -343,7 +344,7 @@ class Comparison:
         any product's stock is unknown."""
         best: dict[str, list[str]] = {}
         for row in self.rows:
-            direction = best_direction(row)
+            direction = self.directions.get(row, best_direction(row))
             if direction is None:
                 continue
             ranks = {label: self.cell(row, label).rank for label in self.labels}
@@ -361,15 +362,27 @@ def best_direction(row: str) -> str | None:
     return "max" if row.startswith("DSR: ") else ROWS.get(row)
 
 
-def comparison(products: list[Product], base: str | None = None,
-               given_rates: Mapping[str, float | None] | None = None) -> Comparison:
-    """Compare products; price rows in `base` (converted with `given_rates`, currency ->
-    value of one unit in base; the reference rates fill any currency not given)."""
-    base = (base or "").upper() or default_base(products, None)
+def used_rates(products: list[Product], base: str | None,
+               given_rates: Mapping[str, float | None] | None = None
+               ) -> dict[str, float | None]:
+    """Currency -> value of one unit in `base`: the user's rates, the reference rates
+    for the rest (a rate left empty or 0 falls back to the reference rate)."""
     table = rates.rates_for(base, [p.currency for p in products]) if base else None
     used = dict(table.rates) if table else {}
-    # A rate left empty (or 0) falls back to the reference rate rather than to nothing.
     used.update({k.upper(): float(v) for k, v in (given_rates or {}).items() if v})
+    return used
+
+
+def comparison(products: list[Product], base: str | None = None,
+               given_rates: Mapping[str, float | None] | None = None,
+               extra: Mapping[str, Mapping[str, Cell]] | None = None,
+               extra_rows: Mapping[str, str | None] | None = None) -> Comparison:
+    """Compare products; price rows in `base` (converted with `given_rates`, currency ->
+    value of one unit in base; the reference rates fill any currency not given).
+    `extra`: label -> row -> Cell of rows worked out elsewhere (landed cost), listed
+    after the currency in `extra_rows` (row -> which value is best)."""
+    base = (base or "").upper() or default_base(products, None)
+    used = used_rates(products, base, given_rates)
     columns: dict[str, dict[str, Cell]] = {}
     for product in products:
         cells = product_cells(product)
@@ -387,9 +400,14 @@ def comparison(products: list[Product], base: str | None = None,
         if currency and base and currency != base:
             cells["Currency"] = Cell(f"{currency} → {base} at {factor:.6g}" if factor
                                      else f"{currency} ({NO_RATE})")
+        cells.update((extra or {}).get(product_label(product), {}))
         columns[product_label(product)] = cells
-    rows = list(ROWS) + sorted({r for c in columns.values() for r in c if r.startswith("DSR: ")})
-    return Comparison(columns, rows, base, used)
+    added = dict(extra_rows or {})
+    rows = list(ROWS)
+    at = rows.index("Currency") + 1
+    rows[at:at] = list(added)
+    rows += sorted({r for c in columns.values() for r in c if r.startswith("DSR: ")})
+    return Comparison(columns, rows, base, used, directions=added)
 
 
 def rate_step(rate: float | None) -> float:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 from lib.errors import FetchError
 
@@ -24,21 +24,28 @@ MAX_FAILURES = 256
 
 @dataclass(frozen=True)
 class Remembered:
-    error: FetchError
-    age_s: float          # seconds since the failure
+    value: Any
+    age_s: float          # seconds since it was remembered
+
+    @property
+    def error(self) -> FetchError:
+        return self.value
 
 
-class RecentFailures:
+class RecentAnswers:
+    """Answers (or failures) by key for ttl_s; the oldest go first past max_entries.
+    The freight quotes of the Landed cost page live in one (lib/ui.py)."""
+
     def __init__(self, ttl_s: float = FAILURE_TTL_S, max_entries: int = MAX_FAILURES,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, FetchError]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Remembered | None:
-        """The failure for `key` if it happened less than ttl_s ago."""
+        """What was remembered for `key`, if less than ttl_s ago."""
         now = self.clock()
         with self._lock:
             entry = self._entries.get(key)
@@ -49,11 +56,11 @@ class RecentFailures:
                 return None
             return Remembered(entry[1], now - entry[0])
 
-    def remember(self, key: Hashable, error: FetchError) -> None:
+    def remember(self, key: Hashable, value: Any) -> None:
         now = self.clock()
         with self._lock:
             self._entries.pop(key, None)
-            self._entries[key] = (now, error)
+            self._entries[key] = (now, value)
             while len(self._entries) > self.max_entries:      # the oldest go first
                 self._entries.popitem(last=False)
 
@@ -67,3 +74,7 @@ class RecentFailures:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class RecentFailures(RecentAnswers):
+    """Failed fetches (FetchError values), kept FAILURE_TTL_S by default."""

@@ -20,11 +20,17 @@ TIER_COLUMNS = ["sku_id", "min_qty", "max_qty", "unit_price", "discount", "curre
 LEAD_TIME_COLUMNS = ["max_qty", "days"]
 COUNTRY_PRICE_COLUMNS = ["sku_attr", "country", "price", "rule"]
 ATTRIBUTE_COLUMNS = ["name", "value", "unit"]
+# Shipping options (lib.platforms.parse_freight): one row per option; `fee` is the
+# shipment's fee for the quantity asked (0.0 for a free option), days are whole days,
+# free_shipping / tracking / vat_included are True, False or None (not sent).
+FREIGHT_COLUMNS = ["option", "carrier", "fee", "currency", "free_shipping", "min_days",
+                   "max_days", "guaranteed_days", "ship_from", "tracking", "vat_included"]
 
 _DTYPES = {
     "price": "Float64", "sale_price": "Float64", "discount_pct": "Float64",
     "stock": "Int64", "min_qty": "Int64", "max_qty": "Int64", "unit_price": "Float64",
-    "discount": "Float64", "days": "Int64",
+    "discount": "Float64", "days": "Int64", "fee": "Float64", "min_days": "Int64",
+    "max_days": "Int64", "guaranteed_days": "Int64",
 }
 
 
@@ -146,6 +152,11 @@ class Trade:
     promotion_link: str = ""
     postage: str = ""
     installation: str = ""
+    # Import charges the platform estimates per unit, by sku_id (AliExpress
+    # estimated_import_charges), in import_charges_currency; {} = not sent.
+    import_charges: dict[str, float] = field(default_factory=dict)
+    import_charges_currency: str = ""
+    price_includes_tax: bool | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
 

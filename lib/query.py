@@ -63,6 +63,23 @@ class ProductQuery:
         return params
 
 
+@dataclass(frozen=True)
+class FreightQuery:
+    """Shipping options for `quantity` units of one SKU of a product, to the product
+    query's country, priced in its currency (aliexpress.ds.freight.query)."""
+    query: ProductQuery
+    sku_id: str
+    quantity: int = 1
+
+    @property
+    def platform(self) -> str:
+        return self.query.platform
+
+    @property
+    def key(self) -> str:
+        return f"{self.query.key}#{self.sku_id}x{self.quantity}@{self.query.country}"
+
+
 SHAREABLE_EXTRAS = ("sku_id",)
 # What an extra read back from a URL may look like (a variant id): plain and short.
 _EXTRA_VALUE = re.compile(r"[A-Za-z0-9_-]{1,64}")

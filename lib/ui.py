@@ -17,15 +17,15 @@ import streamlit as st
 
 from lib import format as fmt
 from lib.credentials import Credentials, load_credentials
-from lib.client import fetch_product
+from lib.client import fetch_freight_many, fetch_product
 from lib.errors import FetchError, InvalidQuery
-from lib.failures import FAILURE_TTL_S, RecentFailures
+from lib.failures import FAILURE_TTL_S, RecentAnswers, RecentFailures
 from lib.labels import status_label
 from lib.model import Product
 from lib.platforms import PLATFORMS
 from lib import shortlinks
-from lib.query import (LINK_DROPPED, SHAREABLE_EXTRAS, ProductQuery, parse_product_ref,
-                       query_from_params)
+from lib.query import (LINK_DROPPED, SHAREABLE_EXTRAS, FreightQuery, ProductQuery,
+                       parse_product_ref, query_from_params)
 from lib.sandbox import DEMO_PRODUCTS, demo_query_for, demo_title
 from lib.text import link, literal
 
@@ -649,6 +649,39 @@ def load_products(queries: list[ProductQuery]) -> list[Product | FetchError]:
     with st.spinner(f"Loading {len(queries)} product(s) …"):
         return [_fetch(query, not is_demo(query.platform), _refresh_token(query))
                 for query in queries]
+
+
+# --- shipping quotes (Landed cost, Compare) ----------------------------------------------
+# A quote is kept FREIGHT_TTL_S per request, mode and refresh token (like a product in
+# _fetch_cached), a failure FAILURE_TTL_S; the misses of one page run go out as one
+# paced batch (the platform's schedule is shared with product fetches).
+FREIGHT_TTL_S = 1800.0
+FREIGHT_ANSWERS = RecentAnswers(ttl_s=FREIGHT_TTL_S, max_entries=1024)
+
+
+def load_freight(requests: list[FreightQuery]) -> list[Any]:
+    """Shipping options (a DataFrame of lib.model.FREIGHT_COLUMNS) or the FetchError,
+    per request, in order. The frames are shared: callers do not change them."""
+    keys = [(r, not is_demo(r.platform), _refresh_token(r.query)) for r in requests]
+    found: dict[tuple, Any] = {}
+    for key in keys:
+        hit = FREIGHT_ANSWERS.get(key) or RECENT_FAILURES.get(("freight", *key))
+        if hit is not None:
+            found[key] = hit.value
+    missing = list(dict.fromkeys(k for k in keys if k not in found))
+    credentials = {r.platform: credentials_for(r.platform) for r, live, _ in missing if live}
+    if missing:
+        # Demo platforms are left out of the mapping: the sandbox serves them.
+        with st.spinner("Asking for shipping quotes …"):
+            answers = fetch_freight_many([k[0] for k in missing],
+                                         credentials=credentials or None)
+        for key, answer in zip(missing, answers):
+            if isinstance(answer, FetchError):
+                RECENT_FAILURES.remember(("freight", *key), answer)
+            else:
+                FREIGHT_ANSWERS.remember(key, answer)
+            found[key] = answer
+    return [found[key] for key in keys]
 
 
 # --- view settings bound to the URL (SKU matrix, Price tiers) ---------------------------

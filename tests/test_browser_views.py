@@ -23,11 +23,13 @@ PAGES = {
     "": ("Overview", "Overview", False),
     "sku-matrix": ("SKU matrix", "SKU matrix", True),
     "price-tiers": ("Price tiers", "Price tiers", True),
+    "landed-cost": ("Landed cost", "Landed cost", True),
     "store-ratings": ("Store ratings", "Store ratings", True),
     "media": ("Media gallery", "Media gallery", False),
     "raw-data": ("Raw data", "Raw data", False),
 }
 SHOT_NAMES = {"": "overview", "sku-matrix": "sku-matrix", "price-tiers": "price-tiers",
+              "landed-cost": "landed-cost",
               "store-ratings": "store-ratings", "media": "media", "raw-data": "raw-data"}
 
 

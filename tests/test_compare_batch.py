@@ -90,8 +90,10 @@ def test_compare_page_from_url_highlights_and_charts():
     at = run_app("views/compare.py", p=[BACKPACK, CASE, BOTTLE])
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table.loc["Variants"]) == ["45", "24", "1"]
-    assert table.loc["DSR: Communication"].iloc[2] == "— not sent"
+    # Ordered by landed cost per unit at 100 (issue 14): case, bottle, backpack.
+    assert list(table.loc["Variants"]) == ["24", "1", "45"]
+    assert table.loc["Rank by landed cost"].tolist() == ["1 of 3", "2 of 3", "3 of 3"]
+    assert table.loc["DSR: Communication"].iloc[1] == "— not sent"
     specs = [c for c in at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")]
     assert len(specs) == 2                       # price curves and DSR by product
     assert not at.warning                        # one currency: no warning

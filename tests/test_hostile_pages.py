@@ -24,8 +24,8 @@ from lib.sandbox.gateway import FIXTURES_ENV
 from lib.text import literal
 from markdown_scan import markdown_texts, problems, report, scan
 
-PAGES = ["overview", "sku_matrix", "price_tiers", "store_ratings", "media_gallery",
-         "raw_data", "history"]
+PAGES = ["overview", "sku_matrix", "price_tiers", "landed_cost", "store_ratings",
+         "media_gallery", "raw_data", "history"]
 DEMO_KEYS = [q.key for q in DEMO_PRODUCTS]
 
 

@@ -58,6 +58,17 @@ def signed(product_id: str = BACKPACK, credentials=None, timestamp_ms: int = NOW
                                   timestamp_ms=timestamp_ms)
 
 
+def without_import_charges(body: dict) -> dict:
+    """A product answer without the per-SKU import-charge estimate the gateway adds for
+    US buyers (lib.sandbox.freight), to compare with the fixture file."""
+    copied = json.loads(json.dumps(body))
+    result = copied.get("aliexpress_ds_product_get_response", {}).get("result", {})
+    for sku in result.get("ae_item_sku_info_dtos", {}).get("ae_item_sku_info_d_t_o", []):
+        sku.pop("estimated_import_charges", None)
+        sku.pop("tax_currency_code", None)
+    return copied
+
+
 def form(request: httpx.Request) -> dict[str, str]:
     return dict(parse_qsl(request.content.decode(), keep_blank_values=True))
 
@@ -85,7 +96,7 @@ def test_signed_request_returns_the_fixture(client, product_id, sku_count, prope
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert body == load_fixture("aliexpress", product_id)
+    assert without_import_charges(body) == load_fixture("aliexpress", product_id)
     product = parse_payload("aliexpress", response.content)
     assert product.product_id == product_id
     assert len(product.skus) == sku_count
@@ -107,7 +118,7 @@ def test_request_counted(client, gateway):
 def test_parameters_in_the_url_query_are_accepted(client):
     params = form(signed())
     response = client.post("https://api-sg.aliexpress.com/sync", params=params)
-    assert response.json() == load_fixture("aliexpress", BACKPACK)
+    assert without_import_charges(response.json()) == load_fixture("aliexpress", BACKPACK)
 
 
 def test_async_client_gets_the_same_answer(gateway):
@@ -115,7 +126,7 @@ def test_async_client_gets_the_same_answer(gateway):
         async with httpx.AsyncClient(transport=SandboxTransport(gateway)) as http:
             return await http.send(signed())
     response = asyncio.run(fetch())
-    assert response.json() == load_fixture("aliexpress", BACKPACK)
+    assert without_import_charges(response.json()) == load_fixture("aliexpress", BACKPACK)
 
 
 # --- signature, key, token -----------------------------------------------------------

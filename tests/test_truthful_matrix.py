@@ -480,6 +480,15 @@ def _every_builder() -> dict:
                           for mixed in (False, True)],
         "price_band_steps": [charts.price_band_steps(band, value_title="Band (U.S. $)",
                                                      mixed=True)],
+        "landed_bar": [charts.landed_bar(pd.DataFrame({
+            "part": ["Goods", "Shipping", "Import charges", "Fees"],
+            "total": [100.0, 20.0, None, 0.0], "per_unit": [10.0, 2.0, None, 0.0],
+            "source": ["a.b", "c[0]", "unknown", "none"]}), currency="U.S. $")],
+        "landed_steps": [charts.landed_steps(pd.DataFrame({
+            "quantity": [1, 10], "landed_per_unit": [12.0, 9.5], "goods": [10.0, 9.0],
+            "shipping": [2.0, 0.5], "import_charges": [0.0, 0.0], "fees": [0.0, 0.0],
+            "option": ["A.B", "C[0]"], "carrier": ["x.y", "z[1]"]}), currency="U.S. $",
+            quantity=10, log_x=log_x) for log_x in (False, True)],
     }
 
 

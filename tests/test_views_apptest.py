@@ -19,7 +19,8 @@ from lib.sandbox import DEMO_PRODUCTS
 from test_analysis import (BACKPACK, BOTTLE, CASE, expected_unit_price, fixture_result,
                            fixture_sku, fixture_skus)
 
-PAGES = ["overview", "sku_matrix", "price_tiers", "store_ratings", "media_gallery", "raw_data"]
+PAGES = ["overview", "sku_matrix", "price_tiers", "landed_cost", "store_ratings",
+         "media_gallery", "raw_data"]
 ALIEXPRESS_DEMOS = [q.product_id for q in DEMO_PRODUCTS if q.platform == "aliexpress"]
 TITLES = {BACKPACK: "Trail 40L Hiking Backpack", BOTTLE: "750ml Insulated Stainless Steel",
           CASE: "Shockproof Matte Phone Case"}

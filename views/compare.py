@@ -2,7 +2,7 @@
 so do the base currency, every changed exchange rate and the chart's price axis."""
 import streamlit as st
 
-from lib import charts, compare, rates, refs, ui
+from lib import charts, compare, compare_landed, rates, refs, ui
 from lib.errors import FetchError
 from lib.text import literal
 from lib.platforms import PLATFORMS
@@ -101,7 +101,36 @@ if options:
                     f"type a rate to "
                     f"compare these prices.")
 
-table = compare.comparison(products, base, given)
+# --- landed cost: one quantity, the sidebar's country, the cheapest quoted option ---------
+with st.container(border=True):
+    cols = st.columns([1, 1, 3])
+    quantity = int(cols[0].number_input("Quantity for landed cost", min_value=1,
+                                        max_value=1_000_000, value=100, step=1, key="qty",
+                                        bind="query-params"))
+    duty = cols[1].number_input("Duty + VAT (%)", min_value=0.0, max_value=200.0, value=None,
+                                step=0.5, key="duty", bind="query-params",
+                                placeholder="left out",
+                                help="One rate of goods + shipping for every product; "
+                                     "empty: import charges are left out for all")
+    cols[2].caption(f"Each product's cheapest variant at {quantity:,} units, shipped to "
+                    f"{literal(locale['country'])} (the sidebar's country) with its cheapest "
+                    "quoted option, in the comparison's currency. "
+                    + ("Import charges: " + (f"{duty:g} % of goods + shipping."
+                                             if duty is not None else
+                                             "left out for every product.")))
+used = compare.used_rates(products, base, given)
+curve_mode = st.session_state.get("curve", st.query_params.get("curve")) == "Landed cost"
+wanted = compare_landed.freight_requests(products, quantity, curves=curve_mode)
+flat = [request for requests in wanted.values() for request in requests]
+answers = dict(zip(flat, ui.load_freight(flat))) if flat else {}
+quotes_at = {key: {r.quantity: answers[r] for r in requests} for key, requests in wanted.items()}
+quotes = {key: at[quantity] for key, at in quotes_at.items()}
+landed_cells = compare_landed.landed_cells(products, quantity, quotes, base or "", used, duty)
+ranked = compare_landed.ranked_labels(landed_cells, quantity)
+products = sorted(products, key=lambda p: ranked.index(compare.product_label(p)))
+
+table = compare.comparison(products, base, given, extra=landed_cells,
+                           extra_rows=compare_landed.rows(quantity))
 best = table.best()
 shown = table.text().drop(index=["Image"])
 unstated = [compare.product_label(p) for p in products if not p.currency]
@@ -138,26 +167,40 @@ for i, product in enumerate(products):
 st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
              height=min(36 * (len(shown) + 1), 1000),
              column_config=compare_columns(shown.columns))
-notes = ["Green: the best value in the row (prices, MOQ, days, stock, ratings only).",
+notes = ["Ordered by landed cost per unit, cheapest first." if any(
+             table.cell(compare_landed.landed_row(quantity), label).rank is not None
+             for label in table.labels) else "",
+         "Green: the best value in the row (prices, landed cost, MOQ, days, stock, ratings "
+         "only).",
          "“—” says why a figure is missing."]
 if table.base and any(p.currency and p.currency != table.base for p in products):
     notes.append(literal(compare.rate_note(table)))
 if unstated:
     notes.append("Not ranked: the currency of " + ", ".join(literal(u) for u in unstated)
                  + " is not stated (for a Tuya mall, set “currency” in its settings).")
-st.caption(" ".join(notes))
+st.caption(" ".join(n for n in notes if n))
 
-st.subheader("Unit price against quantity", anchor=False)
-curves, left_out = compare.price_curves(products, table)
+mode = st.segmented_control("Chart", ["Unit price", "Landed cost"], default="Unit price",
+                            key="curve", bind="query-params", required=True)
+if mode == "Landed cost":
+    st.subheader("Landed cost per unit against quantity", anchor=False)
+    curves, left_out = compare_landed.landed_curves(products, quantity, quotes_at,
+                                                    base or "", used, duty)
+else:
+    st.subheader("Unit price against quantity", anchor=False)
+    curves, left_out = compare.price_curves(products, table)
 if curves.empty:
-    st.info("No prices to draw in one currency.")
+    st.info("No prices to draw in one currency." if mode != "Landed cost" else
+            "No landed cost to draw: no product has a shipping quote.")
 else:
     suggested = compare.suggested_price_axis(curves)
     choice = st.segmented_control("Price axis", list(compare.PRICE_AXES), default=suggested,
                                   key="price_axis", bind="query-params", required=True)
     axis = compare.PRICE_AXES[choice or suggested]
-    st.altair_chart(charts.compare_price_steps(curves, currency=table.base or "", axis=axis),
-                    width="stretch" if axis != "independent" else "content")
+    st.altair_chart(charts.compare_price_steps(
+        curves, currency=table.base or "", axis=axis,
+        value_title="Landed cost per unit" if mode == "Landed cost" else "Unit price"),
+        width="stretch" if axis != "independent" else "content")
     if left_out:
         st.caption("Not drawn: " + "; ".join(literal(t) for t in left_out) + ".")
 

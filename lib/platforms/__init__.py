@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lib.errors import BadResponse
 from lib.model import Product
@@ -15,9 +15,11 @@ from lib.platforms.urls import confine_urls
 PLATFORM_MODULES = ("aliexpress_ds", "aliexpress_affiliate", "alibaba", "aliexpress_seller",
                     "tuya")
 _HERE = Path(__file__).parent
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["PLATFORMS", "Platform", "Token", "decode_payload", "parse_payload",
-           "platform_for_host"]
+__all__ = ["PLATFORMS", "Platform", "Token", "decode_payload", "parse_freight",
+           "parse_payload", "platform_for_host"]
 
 PLATFORMS: dict[str, Platform] = {}
 for _name in PLATFORM_MODULES:
@@ -56,6 +58,22 @@ def parse_payload(platform: str, payload: Any, query: Any = None) -> Product:
     spec = PLATFORMS[platform]
     try:
         return confine_urls(spec.parse(data, query), spec.web_hosts, spec.media_hosts)
+    except BadResponse as exc:
+        if exc.raw is None:
+            exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]
+        raise
+
+
+def parse_freight(platform: str, payload: Any, query: Any = None) -> "pd.DataFrame":
+    """A shipping-options answer exactly as the gateway (or a capture) gives it -> a
+    DataFrame of lib.model.FREIGHT_COLUMNS, one row per option; raises the FetchError
+    the answer states (not deliverable: NotAvailableInCountry). `query` (a FreightQuery)
+    is for messages only."""
+    if platform not in PLATFORMS:
+        raise KeyError(f"unknown platform {platform!r}")
+    data = decode_payload(payload)
+    try:
+        return PLATFORMS[platform].parse_freight(data)
     except BadResponse as exc:
         if exc.raw is None:
             exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]

@@ -165,7 +165,7 @@ class Alibaba(Platform):
                     return fixture_id
         return product_id
 
-    def sandbox_not_found(self, request_id, product_id):
+    def sandbox_not_found(self, request_id, product_id, params=None):
         # The TOP router's answer for an unknown id (documented sub_code).
         return {"error_response": {"code": 15, "msg": "Remote service error",
                                    "sub_code": "isp.product.not.exist",

@@ -116,7 +116,7 @@ class AliExpressAffiliate(Platform):
         known = set(fixture_ids(KEY))
         return next((i for i in ids if i in known), ids[0] if ids else "")
 
-    def sandbox_not_found(self, request_id, product_id):
+    def sandbox_not_found(self, request_id, product_id, params=None):
         # What the affiliate gateway answers when none of the ids gives a product:
         # resp_code 405 "The result is empty" with no result block (the same body the
         # family's query/list calls send for an empty answer).

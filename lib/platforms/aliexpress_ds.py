@@ -16,6 +16,8 @@ from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TI
                        Image, Media, Product, Store, Trade, frame)
 from lib.platforms.aliexpress_common import (ALI_MEDIA_HOSTS, ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
+from lib.platforms import aliexpress_freight
+from lib.platforms.aliexpress_freight import FREIGHT_METHOD
 from lib.platforms.base import Platform
 from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
 from lib.platforms.common import (converted_price_text, discount_pct, first_object, most_common,
@@ -43,11 +45,12 @@ class AliExpressDropshipping(Platform):
     web_hosts = ALIEXPRESS_HOSTS
     media_hosts = ALI_MEDIA_HOSTS
     id_hint = ID_HINT
-    api_methods = (METHOD,)
+    api_methods = (METHOD, FREIGHT_METHOD)
     demo_credentials = {"app_key": "500000", "app_secret": "demo-secret-not-a-real-key",
                         "access_token": "demo-session-token"}
     qps = 10.0
     converts_currency = True
+    quotes_shipping = True
 
     def validate_id(self, text: str) -> str:
         return validate_aliexpress_id(text)
@@ -66,10 +69,33 @@ class AliExpressDropshipping(Platform):
     def parse(self, data, query=None):
         return _DsParser(data, query).product()
 
+    # Shipping options: the wire format lives in aliexpress_freight.
+    def build_freight_request(self, freight, credentials, *, timestamp_ms):
+        return aliexpress_freight.freight_request(freight, credentials,
+                                                  timestamp_ms=timestamp_ms)
+
+    def parse_freight(self, data):
+        return aliexpress_freight.parse_freight(data)
+
     def sandbox_product_id(self, params):
+        if params.get("method") == FREIGHT_METHOD:
+            return aliexpress_freight.freight_product_id(params)
         return params.get("product_id", "")
 
     def sandbox_answer(self, fixture, params):
+        """Per method: the freight call gets the demo shipping options
+        (lib.sandbox.freight); the product call gets the fixture converted, plus the
+        import charges the live gateway estimates for US buyers."""
+        from lib.sandbox import freight
+
+        if params.get("method") == FREIGHT_METHOD:
+            return freight.answer(fixture, params)
+        # Charges first, on the fixture's own USD prices: the tax currency stays USD
+        # whatever currency the prices are converted to.
+        return self._converted(freight.with_import_charges(
+            fixture, params.get("ship_to_country", ""), params.get("product_id", "")), params)
+
+    def _converted(self, fixture, params):
         """The fixture with its prices in `target_currency`, as the live gateway answers
         (the fixtures hold one currency; the reference rates convert). A currency without
         a rate is left as it is; the page header then says so."""
@@ -98,7 +124,9 @@ class AliExpressDropshipping(Platform):
             sku["currency_code"] = target
         return answer
 
-    def sandbox_not_found(self, request_id, product_id):
+    def sandbox_not_found(self, request_id, product_id, params=None):
+        if (params or {}).get("method") == FREIGHT_METHOD:
+            return aliexpress_freight.freight_not_found(request_id, product_id)
         # The real answer (captured): rsp_code 605 inside the normal wrapper, no result.
         return {RESPONSE_KEY: {"rsp_code": 605, "rsp_msg": "ITEM_ID_NOT_FOUND",
                                "request_id": request_id}}
@@ -392,11 +420,34 @@ class _DsParser:
         if (tax := to_bool(first_object(as_list(self.result.get("ae_item_sku_info_dtos")))
                            .get("price_include_tax"))) is not None:
             notes["Prices include tax"] = "yes" if tax else "no"
+        charges, charges_currency = self._import_charges(skus)
         return Trade(package_size=size, gross_weight_kg=to_float(package.get("gross_weight")),
                      delivery_days=to_int(logistics.get("delivery_time")),
                      ship_to_country=to_text(logistics.get("ship_to_country")).upper(),
                      ship_from_countries=origins or ([store_country.upper()] if store_country else []),
+                     import_charges=charges, import_charges_currency=charges_currency,
+                     price_includes_tax=tax,
                      notes=notes)
+
+    def _import_charges(self, skus) -> tuple[dict[str, float], str]:
+        """Per-SKU estimated_import_charges (per unit; "US $1.23" read too) and the
+        tax_currency_code they are in; SKUs that send none are left out."""
+        found: dict[str, tuple[float, str]] = {}
+        raw_skus = [s for s in as_list(self.result.get("ae_item_sku_info_dtos"))
+                    if isinstance(s, dict)]
+        for sku, sku_id in zip(raw_skus, skus["sku_id"].tolist()):
+            amount, shown_currency = aliexpress_freight.parse_money(
+                sku.get("estimated_import_charges"))
+            if amount is not None and amount >= 0:
+                found[sku_id] = (amount, to_text(sku.get("tax_currency_code")).upper()
+                                 or shown_currency)
+        currency = most_common([c for _, c in found.values() if c]) or ""
+        # One currency for all: an estimate in another one is left out, not relabelled.
+        charges = {k: a for k, (a, c) in found.items() if c == currency}
+        if len(charges) < len(found):
+            self.warnings.append(f"Some variants' import charges are not in {currency or 'a stated currency'}"
+                                 "; they are left out of the landed cost.")
+        return charges, currency
 
 
 def _labels_from_attr(sku_attr: str) -> dict[str, str]:

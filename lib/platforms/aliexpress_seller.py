@@ -148,7 +148,7 @@ class AliExpressSeller(Platform):
     def sandbox_product_id(self, params):
         return params.get("product_id", "")
 
-    def sandbox_not_found(self, request_id, product_id):
+    def sandbox_not_found(self, request_id, product_id, params=None):
         # The TOP router's answer for a product id the seller does not own / that is gone.
         return {"error_response": {"code": 15, "msg": "Remote service error",
                                    "sub_code": "isp.product.not.exist",

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import httpx
+import pandas as pd
 
-from lib.errors import FetchError
+from lib.errors import FetchError, InvalidQuery
 from lib.model import Product
 from lib.platforms.envelopes import find_error
 
@@ -46,6 +47,9 @@ class Platform:
     token_error_codes: frozenset[str] = frozenset()   # codes meaning "get a new token"
     # Views this platform cannot feed, shown instead of an empty page.
     not_provided: tuple[str, ...] = ()
+    # The platform has a shipping-options call (build_freight_request / parse_freight);
+    # for the others the user gives the freight on the Landed cost page.
+    quotes_shipping: bool = False
 
     def validate_id(self, text: str) -> str:
         raise NotImplementedError
@@ -62,6 +66,17 @@ class Platform:
         """Decoded JSON -> Product; raises a FetchError subclass for error envelopes."""
         raise NotImplementedError
 
+    def build_freight_request(self, freight: Any, credentials: Mapping[str, str], *,
+                              timestamp_ms: int) -> httpx.Request:
+        """The signed shipping-options call for a lib.query.FreightQuery."""
+        raise InvalidQuery(f"{self.label} has no shipping-options call in this app: enter "
+                           "your own freight figure on the Landed cost page.")
+
+    def parse_freight(self, data: Any) -> "pd.DataFrame":
+        """Decoded shipping-options answer -> DataFrame of lib.model.FREIGHT_COLUMNS;
+        raises a FetchError subclass for error answers."""
+        raise InvalidQuery(f"{self.label} has no shipping-options call in this app.")
+
     def error_in(self, data: Any) -> FetchError | None:
         """The error a decoded answer states (any platform's envelope shapes, this
         platform's codes), or None; the client reads HTTP error answers with it."""
@@ -77,8 +92,10 @@ class Platform:
         """The product id a request asks for, from its sent parameters."""
         raise NotImplementedError
 
-    def sandbox_not_found(self, request_id: str, product_id: str) -> dict:
-        """The body the real gateway sends for an unknown product."""
+    def sandbox_not_found(self, request_id: str, product_id: str,
+                          params: Mapping[str, str] | None = None) -> dict:
+        """The body the real gateway sends for an unknown product (`params`: the call's
+        sent parameters, for a platform whose methods answer in different wrappers)."""
         raise NotImplementedError
 
     def sandbox_answer(self, fixture: dict, params: Mapping[str, str]) -> dict:

@@ -134,7 +134,7 @@ class TuyaMall(Platform):
     def sandbox_product_id(self, params):
         return params.get("commodity_code", "")
 
-    def sandbox_not_found(self, request_id, product_id):
+    def sandbox_not_found(self, request_id, product_id, params=None):
         # The one error the commodity detail document lists: 2000000 "params error".
         return {"code": 2000000, "msg": "params error", "success": False, "tid": request_id}
 

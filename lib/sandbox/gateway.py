@@ -214,7 +214,7 @@ class SandboxGateway:
         product_id = platform.sandbox_product_id(params)
         fixture = load_fixture(platform_key, product_id)
         if fixture is None:
-            return _json(platform.sandbox_not_found(self._request_id(), product_id))
+            return _json(platform.sandbox_not_found(self._request_id(), product_id, params))
         answer = platform.sandbox_answer(fixture, params)
         return _json(answer)
 
