@@ -152,8 +152,8 @@ class Trade:
     promotion_link: str = ""
     postage: str = ""
     installation: str = ""
-    # Import charges the platform estimates per unit, by sku_id (AliExpress
-    # estimated_import_charges), in import_charges_currency; {} = not sent.
+    # Import charges the platform estimates per unit, by sku_id (AliExpress sends them
+    # per variant for US buyers), in import_charges_currency; {} = not sent.
     import_charges: dict[str, float] = field(default_factory=dict)
     import_charges_currency: str = ""
     price_includes_tax: bool | None = None

@@ -163,7 +163,6 @@ def test_user_freight(amount, basis, weight, fee):
 def test_curve_quantities_and_steps():
     product = tiered_product()
     assert landed.curve_quantities(product, "A", 20) == [1, 10, 20, 50, 100]
-    inputs = landed.Inputs(quantity=1, currency="USD", import_mode=landed.NO_CHARGES)
     points = []
     for q in landed.curve_quantities(product, "A", 20):
         options, _ = landed.user_freight(30.0, landed.PER_SHIPMENT, q, None, "USD")
