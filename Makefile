@@ -8,7 +8,7 @@ PORT ?= 8501
 # interface on purpose: then put authentication in front (see the README).
 HOST ?= localhost
 
-.PHONY: run test browser bench demo clean
+.PHONY: run test browser bench demo team clean
 
 $(VENV)/.runtime: requirements.txt
 	@echo "First start (or requirements.txt changed): setting up $(VENV), about a minute, once."
@@ -54,6 +54,12 @@ demo: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks
+
+# The team topology without containers (tools/team.py): a throwaway PostgreSQL from the
+# system's packages, the shared demo gateway, two app servers (ports 8601 and 8602) and
+# two job workers; Ctrl+C stops them all. deploy/ has the same with containers.
+team: $(VENV)/.runtime
+	@$(PY) -m tools.team
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -6,7 +6,7 @@
 3. database size per 1,000 snapshots (SQLite file, WAL checkpointed first);
 4. 1 and 2 again on PostgreSQL: EXPLORER_BENCH_PG_URL (a database the benchmark may
    create a schema in; it drops that schema afterwards), else a throwaway cluster from
-   tests/pg_server.py when PostgreSQL is installed, else skipped.
+   tools/pg_cluster.py when PostgreSQL is installed, else skipped.
 """
 from __future__ import annotations
 
@@ -153,15 +153,15 @@ def postgres_url() -> Iterator[tuple[str | None, str]]:
             engine.dispose()
         return
     try:
-        from tests.pg_server import find_bin_dir, running_cluster
+        from tools.pg_cluster import find_bin_dir, running_cluster
     except Exception as exc:
-        yield None, f"EXPLORER_BENCH_PG_URL not set and tests/pg_server.py not usable ({exc})"
+        yield None, f"EXPLORER_BENCH_PG_URL not set and tools/pg_cluster.py not usable ({exc})"
         return
     if find_bin_dir() is None:
         yield None, "EXPLORER_BENCH_PG_URL not set and PostgreSQL is not installed"
         return
     with running_cluster() as cluster:
-        yield cluster.create_database("bench"), "a throwaway local cluster (tests/pg_server.py)"
+        yield cluster.create_database("bench"), "a throwaway local cluster (tools/pg_cluster.py)"
 
 
 # --- 1. writes ---------------------------------------------------------------------------

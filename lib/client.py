@@ -70,6 +70,10 @@ TOKEN_MARGIN_S = 60          # renew a token a minute before it expires
 # this to a zero-argument callable returning the transport to use instead (e.g. the
 # sandbox), without touching the UI code that calls fetch_product.
 DEFAULT_TRANSPORT_FACTORY: Callable[[], Any] | None = None
+# Demo mode without a transport uses the in-process sandbox; a team deployment sets this
+# (lib/deployment.py) to reach the shared demo gateway server instead, so every process
+# is judged by one gateway.
+DEMO_TRANSPORT_FACTORY: Callable[[], Any] | None = None
 
 # Tokens of token-flow platforms (Tuya), shared by every fetch in the process.
 _TOKENS: dict[tuple[str, str, str], Token] = {}
@@ -310,6 +314,15 @@ class _ThreadedStream(httpx.AsyncByteStream):
             await _on_own_thread(close)
 
 
+def pacing_account(creds: Mapping[str, Any], demo: bool) -> str:
+    """Whose quota a call spends, for the shared pacing key: "demo", or a short hash of
+    the app key / client id (the quota's owner; never a secret, never the key itself)."""
+    if demo:
+        return "demo"
+    owner = str(creds.get("app_key") or creds.get("client_id") or "")
+    return hashlib.sha256(owner.encode("utf-8")).hexdigest()[:12] if owner else ""
+
+
 def _credentials_for(credentials: Mapping[str, Any] | None, platform: str
                      ) -> tuple[Credentials, bool]:
     """(credentials, demo) for one platform. No credentials = demo mode; a mapping keyed
@@ -340,7 +353,10 @@ def _resolve(credentials: Mapping[str, Any] | None, platform: str,
 
     creds, demo = _credentials_for(credentials, platform)
     if transport is None:
-        if demo:
+        if demo and DEMO_TRANSPORT_FACTORY is not None and clock is time.time:
+            # (an injected clock signs times only the in-process sandbox shares)
+            transport = DEMO_TRANSPORT_FACTORY()
+        elif demo:
             transport = SandboxTransport(clock=clock)
         elif DEFAULT_TRANSPORT_FACTORY is not None:
             transport = DEFAULT_TRANSPORT_FACTORY()
@@ -435,7 +451,7 @@ class _Batch:
         self.call.check(platform, query)
         creds, transport, demo = self._transport_for(query)
         http = self._client(transport, clients)
-        limiter = self._limiter(platform)
+        limiter = self._limiter(platform, pacing_account(creds, demo))
         started = self.timer()
         waited = 0.0
         attempt = 0
@@ -503,10 +519,11 @@ class _Batch:
             creds = Credentials({**creds, "access_token": token.access_token})
         return await self._attempt(platform, query, creds, http, limiter)
 
-    def _limiter(self, platform) -> RateLimiter:
-        """One pacing schedule per platform. Default: the process-wide one at the
-        platform's limits, in real time; a batch with its own qps, or running on virtual
-        time, has its own (shared by the whole batch)."""
+    def _limiter(self, platform, account: str = "") -> RateLimiter:
+        """One pacing schedule per platform and account. Default: the process-wide one
+        (or, in a team deployment, the one every process shares) at the platform's
+        limits, in real time; a batch with its own qps, or running on virtual time, has
+        its own (shared by the whole batch)."""
         qps = platform.qps
         if isinstance(self.qps, Mapping):
             qps = self.qps.get(platform.key, qps)
@@ -515,7 +532,7 @@ class _Batch:
         qpm = getattr(platform, "qpm", None)
         extra: dict[str, Any] = {"qpm": qpm} if qpm else {}
         if not self.qps and not self.virtual_time:
-            return shared_limiter(platform.key, qps, **extra)
+            return shared_limiter(platform.key, qps, account=account, **extra)
         if self.virtual_time:
             extra["clock"] = self.timer
         if platform.key not in self.limiters:

@@ -10,6 +10,18 @@ Background calls (a job's) book a slot only when none is booked ahead: an intera
 call arriving while a 300-item job runs waits at most one slot behind it, not behind
 every call the job's workers have booked. Background callers take free slots in the
 order they asked (so a job's items go out in its order, and two jobs share the rate).
+
+Across processes (app replicas, workers), `use_shared_pacing(engine)` puts the schedule
+of every `shared_limiter` made afterwards in one PostgreSQL row per platform and account
+(lib/pacing_store.py): every decision below reads and changes "the state" in one
+`transact(fn)` of a pacing backend, in memory here, in a locked row there (on the
+database's clock). The line of background callers stays per process. A shared limiter
+lets a background call book one slot ahead (never more than one background slot lies
+ahead): else a database round trip and a poller's late wake-up are lost from every slot
+(measured: 83 % of the limit at 40/s across two processes, 95 % with it), and an
+interactive call waits at most about two slots, behind that one. When the database
+cannot be reached a shared limiter paces on its own, locally, at the platform's limit,
+and tries the database again a few seconds later (one warning in the log).
 """
 from __future__ import annotations
 
@@ -18,7 +30,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 # Timers wake a few milliseconds late and networks add jitter, so calls booked exactly
 # 1/qps apart can arrive closer together at the gateway; pacing a little under the limit
@@ -52,10 +64,44 @@ class _Schedule:
             times.append(moment)
 
 
+class PacingState:
+    """What every pacing decision reads and changes: the booked and the sent schedule,
+    and the latest slot a background call booked (at most one may lie ahead)."""
+
+    def __init__(self, booked: _Schedule, sent: _Schedule) -> None:
+        self.booked = booked
+        self.sent = sent
+        self.background_until = float("-inf")
+
+
+class Pacing(Protocol):
+    def transact(self, fn: Callable[[PacingState, float], Any]) -> Any:
+        """fn(state, now) in one step no other caller sees half done; fn's result."""
+
+
+class LocalPacing:
+    """The schedule in this process's memory, on the limiter's clock (the caller holds
+    the limiter's lock)."""
+
+    def __init__(self, new_state: Callable[..., PacingState], clock: Callable[[], float]):
+        self.state = new_state()
+        self.clock = clock
+
+    def transact(self, fn: Callable[[PacingState, float], Any]) -> Any:
+        return fn(self.state, self.clock())
+
+
+PacingFactory = Callable[[Callable[..., PacingState], Callable[[], float]], Pacing]
+
+
 class RateLimiter:
     def __init__(self, qps: float, *, qpm: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 book_ahead: int = 0, pacing: PacingFactory | None = None) -> None:
+        """book_ahead: how many slots ahead a background call may book (0 or 1; never
+        more than one background slot lies ahead). pacing: where the state lives
+        (default: this process's memory)."""
         if qps <= 0:
             raise ValueError("qps must be positive")
         if qpm is not None and qpm <= 0:
@@ -63,43 +109,67 @@ class RateLimiter:
         self.qps = float(qps)
         self.qpm = float(qpm) if qpm else None
         spacing = 1.0 / self.qps
-        windows = [(1.0, max(1, math.floor(self.qps)))]
+        self._windows = [(1.0, max(1, math.floor(self.qps)))]
         if self.qpm:
             spacing = max(spacing, 60.0 / self.qpm)
-            windows.append((60.0, max(1, math.floor(self.qpm))))
+            self._windows.append((60.0, max(1, math.floor(self.qpm))))
         self.interval = spacing / (1 - SAFETY_MARGIN)
+        self.book_ahead = book_ahead
         self.clock = clock
         self.sleep = sleep
-        self._booked = _Schedule(self.interval, windows)
-        # Sends are held to the windows' counts and to half the spacing: enough to stop
-        # bunching, without turning every late wake-up into drift for all later calls.
-        self._sent = _Schedule(self.interval / 2, windows)
+        self._pacing: Pacing = (pacing or LocalPacing)(self.new_state, clock)
         # Background callers waiting for a free slot, first come first served: else the
         # workers of a job (or two jobs) race for each slot and one can lose many in a row.
         self._line: deque[object] = deque()
         self._lock = threading.Lock()
 
+    def new_state(self, send_margin: float = 0.0) -> PacingState:
+        """Empty schedules for this limit. A booked window the spacing alone keeps (cap
+        calls spaced `interval` apart span at least the window) is left out: less to
+        store. send_margin widens the sent windows (for jitter after the decision)."""
+        booked = [(span, cap) for span, cap in self._windows
+                  if cap * self.interval < span]
+        # Sends are held to the windows' counts and to half the spacing: enough to stop
+        # bunching, without turning every late wake-up into drift for all later calls.
+        sent = [(span + send_margin, cap) for span, cap in self._windows]
+        return PacingState(_Schedule(self.interval, booked),
+                           _Schedule(self.interval / 2, sent))
+
     def reserve(self, background: bool = False) -> float:
         """Book the next free slot; returns how long to wait for it. A background call
-        books only a slot that is free now and that no background call waiting before
-        it is owed; else it gets -(how long until it may ask again), booking nothing."""
+        books only a slot that is free now (or within book_ahead slots, when no other
+        background slot lies ahead) and that no background call waiting before it is
+        owed; else it gets -(how long until it may ask again), booking nothing."""
         return self._reserve(background, None)
 
     def _reserve(self, background: bool, ticket: object | None) -> float:
         with self._lock:
-            now = self.clock()
-            slot = self._booked.earliest(now)
-            if background:
-                ahead = self._line.index(ticket) if ticket in self._line else len(self._line)
-                # The first in line takes the free slot; the others look again at the
-                # next one (not later: one ahead may leave the line, cancelled).
-                turn = slot if slot > now or not ahead else slot + self.interval
-                if turn > now:
-                    return -(turn - now)
-            if ticket in self._line:
+            ahead = (self._line.index(ticket) if ticket in self._line
+                     else len(self._line)) if background else 0
+            delay, booked = self._pacing.transact(
+                lambda state, now: self._book(state, now, background, ahead))
+            if booked and ticket in self._line:
                 self._line.remove(ticket)
-            self._booked.record(slot)
-            return slot - now
+            return delay
+
+    def _book(self, state: PacingState, now: float, background: bool,
+              ahead: int) -> tuple[float, bool]:
+        """(wait, booked): the decision of _reserve on one state, no side effect else."""
+        slot = state.booked.earliest(now)
+        if background:
+            # How far ahead it may book: book_ahead slots, once no background slot
+            # booked earlier lies ahead any more.
+            lookahead = self.book_ahead * self.interval
+            reach = now + lookahead if state.background_until <= now else now
+            # The first in line takes the free slot; the others look again at the
+            # next one (not later: one ahead may leave the line, cancelled).
+            turn = slot if slot > reach or not ahead else slot + self.interval
+            ready = max(turn - lookahead, state.background_until) if lookahead else turn
+            if ready > now:
+                return -(ready - now), False
+            state.background_until = slot
+        state.booked.record(slot)
+        return slot - now, True
 
     async def _wait_in_line(self, sleep: Callable[[float], Awaitable[None]]) -> float:
         """A background call's booking: in line until a slot is free now and its turn;
@@ -126,16 +196,11 @@ class RateLimiter:
         longer to wait. A task that woke late from its booked slot must not go out
         right behind one that woke on time."""
         with self._lock:
-            now = self.clock()
-            wait = self._sent.earliest(now) - now
-            if wait > 0:
-                return wait
-            self._sent.record(now)
-            return 0.0
+            return self._pacing.transact(_clear)
 
     def _send_anyway(self) -> None:
         with self._lock:
-            self._sent.record(self.clock())
+            self._pacing.transact(lambda state, now: state.sent.record(now))
 
     async def wait(self, sleep: Callable[[float], Awaitable[None]] | None = None, *,
                    background: bool = False) -> None:
@@ -157,14 +222,50 @@ class RateLimiter:
         self._send_anyway()
 
 
-_SHARED: dict[tuple[str, float, float | None], RateLimiter] = {}
+def _clear(state: PacingState, now: float) -> float:
+    wait = state.sent.earliest(now) - now
+    if wait > 0:
+        return wait
+    state.sent.record(now)
+    return 0.0
+
+
+_SHARED: dict[tuple[str, float, float | None, str], RateLimiter] = {}
 _SHARED_LOCK = threading.Lock()
+_SHARED_ENGINE: Any = None          # set by use_shared_pacing: the pacing rows' engine
 
 
-def shared_limiter(platform: str, qps: float, qpm: float | None = None) -> RateLimiter:
-    """The process-wide schedule of one platform (real monotonic time)."""
+def use_shared_pacing(engine: Any) -> bool:
+    """Every shared_limiter made from now on in this process keeps its schedule in the
+    PostgreSQL database of `engine` (an Engine or a URL; the store's, migrated), or in
+    this process's memory when `engine` is None or not PostgreSQL (the embedded SQLite
+    store serves one process). Drops the limiters made so far. True when shared."""
+    global _SHARED_ENGINE
+    from lib import pacing_store
+
+    made = pacing_store.pacing_engine(engine) if engine is not None else None
     with _SHARED_LOCK:
-        key = (platform, float(qps), float(qpm) if qpm else None)
+        previous, _SHARED_ENGINE = _SHARED_ENGINE, made
+        _SHARED.clear()
+    if previous is not None:
+        previous.dispose()
+    return made is not None
+
+
+def shared_limiter(platform: str, qps: float, qpm: float | None = None,
+                   account: str = "") -> RateLimiter:
+    """The schedule of one platform and account (lib.client.pacing_account) for the
+    whole process, or for every process on the database use_shared_pacing named (real
+    monotonic time for the waits)."""
+    with _SHARED_LOCK:
+        key = (platform, float(qps), float(qpm) if qpm else None, account)
         if key not in _SHARED:
-            _SHARED[key] = RateLimiter(qps, qpm=qpm)
+            if _SHARED_ENGINE is None:
+                _SHARED[key] = RateLimiter(qps, qpm=qpm)
+            else:
+                from lib import pacing_store
+                # Background calls book one slot ahead here: the database round trip
+                # and the wake-up of a poller would otherwise cost a part of every slot.
+                _SHARED[key] = RateLimiter(qps, qpm=qpm, book_ahead=1, pacing=pacing_store.
+                                           shared_pacing(_SHARED_ENGINE, platform, account))
         return _SHARED[key]

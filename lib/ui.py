@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from lib import deployment
 from lib import format as fmt
 from lib.credentials import Credentials, load_credentials
 from lib.client import fetch_freight_many, fetch_product
@@ -52,7 +53,7 @@ def _secrets() -> dict[str, Any]:
 
 def credentials_for(platform: str) -> Credentials | None:
     """Live credentials for a platform, or None (demo mode). EXPLORER_DEMO=1 forces demo."""
-    if os.environ.get("EXPLORER_DEMO", "").lower() in {"1", "true", "yes"}:
+    if deployment.demo_forced():
         return None
     return load_credentials(platform, PLATFORMS[platform].credential_keys, _secrets())
 
@@ -345,6 +346,7 @@ def _fetch_cached(query: ProductQuery, live: bool, refresh: str) -> Product:
     credentials = credentials_for(query.platform) if live else None
     if live and credentials is None:
         raise InvalidQuery("The credentials for this platform are incomplete.")
+    store()                         # opened first: it sets the process's pacing and gateway
     product = fetch_product(query, credentials=credentials)
     record_snapshot(product)        # once per real fetch: cached runs reuse its id
     return product
@@ -671,6 +673,7 @@ def load_freight(requests: list[FreightQuery]) -> list[Any]:
     missing = list(dict.fromkeys(k for k in keys if k not in found))
     credentials = {r.platform: credentials_for(r.platform) for r, live, _ in missing if live}
     if missing:
+        store()                     # opened first: it sets the process's pacing and gateway
         # Demo platforms are left out of the mapping: the sandbox serves them.
         with st.spinner("Asking for shipping quotes …"):
             answers = fetch_freight_many([k[0] for k in missing],
@@ -770,7 +773,13 @@ def job_runner():
         runner = _RUNNERS.get(id(opened))
         if runner is None:
             board = JobBoard(opened)
-            runner = InProcessRunner(board, _job_fetch, tick=_scheduled(opened, board))
+            if deployment.jobs_mode() == deployment.QUEUE:
+                # A team deployment: workers (lib/jobs/worker.py) run the jobs and the
+                # schedule; this server only puts jobs on the queue.
+                from lib.jobs.queue import QueueRunner
+                runner = QueueRunner(board, _store_url())
+            else:
+                runner = InProcessRunner(board, _job_fetch, tick=_scheduled(opened, board))
             _RUNNERS[id(opened)] = runner.start()
     return runner
 
@@ -903,6 +912,9 @@ SAVE_WAIT_S = 3.0
 _PIN_ID = re.compile(r"[A-Za-z0-9_-]{6,32}")
 
 
+_PROCESS_CALLER = f"app@{os.getpid()}"
+
+
 def _store_url() -> str:
     from lib.store import store_url
     return store_url(os.environ, _secrets())
@@ -946,6 +958,13 @@ def _store_entry() -> tuple[Any, str]:
             opened, problem = open_store(url), ""
         except StoreError as exc:
             opened, problem = None, exc.user_message
+        try:
+            # Team deployment settings (shared pacing, demo gateway): before any fetch.
+            deployment.configure_process(opened, url, caller=_PROCESS_CALLER)
+        except deployment.SettingError as exc:
+            if opened is not None:
+                opened.close()
+            opened, problem = None, str(exc)
         _STORES[url] = (opened, problem, time.monotonic())
     if opened is not None:
         _after_open(opened, keep_days(os.environ, _secrets()))

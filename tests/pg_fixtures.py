@@ -1,6 +1,6 @@
 """Pytest fixtures for a real PostgreSQL (a plugin: conftest.py lists it in pytest_plugins).
 
-pg_cluster     one throwaway cluster per test session (tests/pg_server.py)
+pg_cluster     one throwaway cluster per test session (tools/pg_cluster.py)
 pg_url         a fresh, empty database in it for each test (dropped afterwards)
 store_url_any  the same test on both store backends: an SQLite file and PostgreSQL
 """
@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-import pg_server
+from tools import pg_cluster as pg_server
 
 NOT_INSTALLED = ("PostgreSQL is not installed (apt-get install postgresql): "
                  "the PostgreSQL store tests are skipped")

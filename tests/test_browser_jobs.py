@@ -26,7 +26,6 @@ TOTAL = 300
 DEMO_KEYS = [q.key for q in DEMO_PRODUCTS]                 # "platform:id", read by the page
 UNKNOWN_IDS = [f"1005000000{n:06d}" for n in range(1, TOTAL - len(DEMO_KEYS) + 1)]
 LINES = DEMO_KEYS + UNKNOWN_IDS
-PROGRESS = re.compile(r"([\d,]+) of 300 done")
 JOB_IN_URL = re.compile(r"[?&]job=([A-Za-z0-9]{12})(?:&|$)")
 FINISHED_LINE = "11 fetched · 289 failed"
 END_TIMEOUT_S = 120
@@ -50,15 +49,15 @@ def _job_id(page: Page) -> str:
     return found.group(1)
 
 
-def _start_batch(page: Page, base_url: str) -> str:
-    """Paste the 300 lines, press Fetch; the job's id once it is in the URL."""
+def _start_batch(page: Page, base_url: str, lines: list[str] = LINES) -> str:
+    """Paste the lines, press Fetch; the job's id once it is in the URL."""
     page.goto(f"{base_url}/batch-fetch")
     area = page.get_by_label("Ids or links (one per line)")
-    expect(area).to_be_visible(timeout=30_000)
+    expect(area).to_be_visible(timeout=60_000)
     wait_for_app_run(page)
-    area.fill("\n".join(LINES))
+    area.fill("\n".join(lines))
     area.press("Control+Enter")                       # a text area commits on Ctrl+Enter
-    button = page.get_by_role("button", name=re.compile(r"Fetch 300 product\(s\)"))
+    button = page.get_by_role("button", name=re.compile(rf"Fetch {len(lines)} product\(s\)"))
     expect(button).to_be_enabled(timeout=30_000)
     wait_for_app_run(page)
     button.click()
@@ -68,21 +67,22 @@ def _start_batch(page: Page, base_url: str) -> str:
     return _job_id(page)
 
 
-def _progress(page: Page, timeout_s: float = 30) -> int:
-    """The "N of 300 done" number of the progress bar (the fragment redraws it every
+def _progress(page: Page, timeout_s: float = 30, total: int = TOTAL) -> int:
+    """The "N of <total> done" number of the progress bar (the fragment redraws it every
     1.5 s, so a read may meet it mid-redraw: try again)."""
+    pattern = re.compile(rf"([\d,]+) of {total:,} done")
     deadline = time.monotonic() + timeout_s
     last = ""
     while time.monotonic() < deadline:
         try:
             last = page.get_by_test_id("stProgress").first.inner_text(timeout=2_000)
-            found = PROGRESS.search(last)
+            found = pattern.search(last)
             if found:
                 return int(found.group(1).replace(",", ""))
         except Exception:               # detached while the fragment redrew: read again
             pass
         time.sleep(0.2)
-    raise AssertionError(f"no 'N of 300 done' progress text (last seen: {last!r})")
+    raise AssertionError(f"no 'N of {total:,} done' progress text (last seen: {last!r})")
 
 
 def _wait_progress(page: Page, at_least: int, timeout_s: float = 90) -> int:

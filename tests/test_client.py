@@ -67,7 +67,7 @@ def limiter(monkeypatch):
     def make(qps, **_):
         fake.qps.append(qps)
         return fake
-    monkeypatch.setattr(client_module, "shared_limiter", lambda platform, qps: make(qps))
+    monkeypatch.setattr(client_module, "shared_limiter", lambda platform, qps, **_: make(qps))
     monkeypatch.setattr(client_module, "RateLimiter", make)
     return fake
 

@@ -271,7 +271,8 @@ def test_fetch_product_and_fetch_many_share_one_schedule(monkeypatch):
     fetch_product(queries[1])
     assert len(handed_out) == 4
     assert len({id(limiter) for limiter in handed_out}) == 1
-    assert handed_out[0] is shared_limiter("aliexpress", PLATFORMS["aliexpress"].qps)
+    assert handed_out[0] is shared_limiter("aliexpress", PLATFORMS["aliexpress"].qps,
+                                           account="demo")     # the demo quota
 
 
 # --- background calls (a job's): they yield to interactive ones ---------------------------

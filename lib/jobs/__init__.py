@@ -10,6 +10,10 @@ process's runner).
                                      process; .submit(id) (the Runner interface a task
                                      queue implements too), .wait(id), .stop()
     client_fetch(credentials_for)    the fetch: lib.client.fetch_many, in the background
+    queue.QueueRunner(board, url)    a team's runner (EXPLORER_JOBS=queue): parts of jobs
+                                     on procrastinate, worked by lib/jobs/worker.py
+                                     processes through work_part (imported on demand:
+                                     the embedded default needs no task queue)
 """
 from lib.jobs.board import JobBoard, process_owner, retryable_failure
 from lib.jobs.model import (BATCH, CANCELLED, DONE, FAILED, ITEM_DONE, PENDING, QUEUED,

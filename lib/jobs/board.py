@@ -29,6 +29,11 @@ from lib.store import schema
 from lib.store.errors import StoreError, plain_reason
 
 STALE_S = 30.0               # a holder silent this long is taken to be gone
+# A task queue works a job in parts of this many items (seq // PART_SIZE), each part one
+# task: several workers share a big job, and a worker that dies loses only its part's
+# items in flight. Fixed blocks, so the same part always has the same queue lock.
+PART_SIZE = 25
+QUEUE_OWNER = "task-queue"   # the owner of a job that a task queue works in parts
 _ID_ALPHABET = string.ascii_letters + string.digits
 MAX_TITLE = 200
 
@@ -95,6 +100,14 @@ def _plain_json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+def _locked_job(connection, job_id: str):
+    """The job's row, locked until the transaction ends (PostgreSQL; SQLite's writes
+    are one at a time anyway); None when there is no such job."""
+    jobs = schema.jobs
+    return connection.execute(sa.select(jobs).where(jobs.c.id == job_id)
+                              .with_for_update()).first()
 
 
 class JobBoard:
@@ -249,8 +262,7 @@ class JobBoard:
         """Take the job for `owner` (True), unless another live runner holds it."""
         jobs, now = schema.jobs, _utc(now)
         with self._writing("The job could not be started") as connection:
-            row = connection.execute(sa.select(jobs).where(jobs.c.id == job_id)
-                                     .with_for_update()).first()
+            row = _locked_job(connection, job_id)
             if row is None or row.status not in (QUEUED, RUNNING):
                 return False
             holder = row.owner or ""
@@ -309,8 +321,7 @@ class JobBoard:
         the queue for the next runner."""
         jobs, items, now = schema.jobs, schema.job_items, _utc(now)
         with self._writing("The job's state was not saved") as connection:
-            row = connection.execute(sa.select(jobs).where(jobs.c.id == job_id)
-                                     .with_for_update()).first()
+            row = _locked_job(connection, job_id)
             if row is None or row.owner != owner:
                 return self.get(job_id) if row is not None else None
             if row.cancel_requested:
@@ -329,14 +340,74 @@ class JobBoard:
                                .values(owner="", heartbeat_at=None, **values))
         return self.get(job_id)
 
+    # --- worked in parts (a task queue) ---------------------------------------------------
+    def parts(self, job_id: str) -> list[int]:
+        """The parts (seq // PART_SIZE) that still have pending items, in order."""
+        items = schema.job_items
+        with self.engine.connect() as connection:
+            seqs = connection.execute(sa.select(items.c.seq).where(
+                items.c.job_id == str(job_id), items.c.state == PENDING)).scalars()
+            return sorted({seq // PART_SIZE for seq in seqs})
+
+    def part_pending(self, job_id: str, part: int) -> list[JobItem]:
+        items = schema.job_items
+        first = part * PART_SIZE
+        statement = (sa.select(items).where(
+            items.c.job_id == str(job_id), items.c.state == PENDING,
+            items.c.seq >= first, items.c.seq < first + PART_SIZE).order_by(items.c.seq))
+        with self.engine.connect() as connection:
+            return [self._item(r) for r in connection.execute(statement)]
+
+    def start_part(self, job_id: str, *, now: datetime | None = None) -> bool:
+        """A task queue's worker begins a part: the job is running (held by the queue,
+        whose own heartbeats watch the workers). False when the job has finished or is
+        gone: then the part has nothing to do."""
+        jobs, now = schema.jobs, _utc(now)
+        with self._writing("The job could not be started") as connection:
+            row = _locked_job(connection, job_id)
+            if row is None or row.status not in (QUEUED, RUNNING):
+                return False
+            connection.execute(jobs.update().where(jobs.c.id == job_id).values(
+                owner=QUEUE_OWNER, heartbeat_at=now, status=RUNNING,
+                started_at=row.started_at or now))
+            return True
+
+    def finish_part(self, job_id: str, part: int, *, now: datetime | None = None
+                    ) -> Job | None:
+        """A part's worker is done with it: after a cancel its pending items are marked
+        not fetched; the job finishes when no item of any part is pending (the last
+        part to finish sees every other part's results: the job row is locked first)."""
+        jobs, items, now = schema.jobs, schema.job_items, _utc(now)
+        first = part * PART_SIZE
+        with self._writing("The job's state was not saved") as connection:
+            row = _locked_job(connection, job_id)
+            if row is None:
+                return None
+            if row.cancel_requested:
+                connection.execute(items.update().where(
+                    items.c.job_id == job_id, items.c.state == PENDING,
+                    items.c.seq >= first, items.c.seq < first + PART_SIZE)
+                    .values(state=SKIPPED, finished_at=now))
+            if row.status in (QUEUED, RUNNING):
+                left = connection.execute(sa.select(sa.func.count()).select_from(items)
+                                          .where(items.c.job_id == job_id,
+                                                 items.c.state == PENDING)).scalar_one()
+                if not left:
+                    skipped = connection.execute(
+                        sa.select(sa.func.count()).select_from(items).where(
+                            items.c.job_id == job_id, items.c.state == SKIPPED)).scalar_one()
+                    connection.execute(jobs.update().where(jobs.c.id == job_id).values(
+                        owner="", heartbeat_at=None, finished_at=now,
+                        status=CANCELLED if skipped else DONE))
+        return self.get(job_id)
+
     # --- asked for from a page -----------------------------------------------------------
     def cancel(self, job_id: str, *, now: datetime | None = None) -> bool:
         """Ask the job to stop: items being fetched finish, the rest are not fetched.
         A job no runner holds is cancelled at once. False when it had finished."""
         jobs, items, now = schema.jobs, schema.job_items, _utc(now)
         with self._writing("The job could not be cancelled") as connection:
-            row = connection.execute(sa.select(jobs).where(jobs.c.id == job_id)
-                                     .with_for_update()).first()
+            row = _locked_job(connection, job_id)
             if row is None or row.status not in (QUEUED, RUNNING):
                 return False
             connection.execute(jobs.update().where(jobs.c.id == job_id)
@@ -372,5 +443,5 @@ def retryable_failure(item: JobItem) -> bool:
     return item.state == FAILED and item.error is not None and item.error.retryable
 
 
-__all__ = ["JobBoard", "STALE_S", "new_job_id", "process_owner", "retryable_failure",
-           "StoreError", "plain_reason"]
+__all__ = ["JobBoard", "PART_SIZE", "QUEUE_OWNER", "STALE_S", "new_job_id", "process_owner",
+           "retryable_failure", "StoreError", "plain_reason"]

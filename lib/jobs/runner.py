@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Protocol
 
-from lib.jobs.board import JobBoard, process_owner
+from lib.jobs.board import QUEUE_OWNER, JobBoard, process_owner
 from lib.jobs.model import ItemError, Job, JobItem
 from lib.model import Product
 from lib.query import ProductQuery
@@ -89,6 +89,47 @@ def work_claimed(board: JobBoard, job_id: str, fetch: Fetch, *, owner: str,
     except Exception:                        # its heartbeat stops: another runner takes it
         log.exception("job %s could not be released", job_id)
         return None
+
+
+def work_part(board: JobBoard, job_id: str, part: int, fetch: Fetch, *,
+              summarize: Summarize | None = None, clock: Clock = utc_now,
+              stopping: threading.Event | None = None) -> Job | None:
+    """A task queue's unit of work: fetch the pending items of one part of a job (see
+    JobBoard.parts), then mark the part done; the last part finishes the job. Items that
+    succeeded are never fetched again, whichever worker runs the part (again)."""
+    if summarize is None:
+        from lib.batch import result_row as summarize
+    if not board.start_part(job_id, now=clock()):
+        return board.get(job_id)
+    try:
+        items = board.part_pending(job_id, part)
+        if items and not board.cancel_requested(job_id):
+            _fetch_items(board, job_id, QUEUE_OWNER, items, fetch, summarize, clock, stopping)
+    except Exception:                        # a bug or a lost database: keep the rest
+        log.exception("job %s part %s stopped unexpectedly", job_id, part)
+    job = board.finish_part(job_id, part, now=clock())
+    if job is not None and not job.finished and not board.cancel_requested(job_id) \
+            and board.part_pending(job_id, part):
+        # Cut off (the worker is stopping) or a fault: the queue runs the part again.
+        raise PartUnfinished(f"job {job_id} part {part} has items left")
+    return job
+
+
+def wait_until_finished(board: JobBoard, job_id: str, timeout: float = 60.0,
+                        poke: Callable[[], Any] | None = None) -> Job | None:
+    """The job once finished (or as it is when `timeout` ends): for tests and tools."""
+    end = time.monotonic() + timeout
+    while True:
+        job = board.get(job_id)
+        if job is None or job.finished or time.monotonic() >= end:
+            return job
+        if poke is not None:
+            poke()
+        time.sleep(0.05)
+
+
+class PartUnfinished(RuntimeError):
+    """A part ended with items still pending: its task is to be run again."""
 
 
 def _fetch_items(board: JobBoard, job_id: str, owner: str, items: list[JobItem],
@@ -220,14 +261,7 @@ class InProcessRunner:
             thread.join(timeout)
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job | None:
-        """The job once finished (or as it is when `timeout` ends): for tests and tools."""
-        end = time.monotonic() + timeout
-        while True:
-            job = self.board.get(job_id)
-            if job is None or job.finished or time.monotonic() >= end:
-                return job
-            self._wake.set()
-            time.sleep(0.05)
+        return wait_until_finished(self.board, job_id, timeout, poke=self._wake.set)
 
     def busy(self) -> list[str]:
         with self._lock:
@@ -291,4 +325,5 @@ class InProcessRunner:
 
 
 __all__ = ["Fetch", "InProcessRunner", "JOB_CONCURRENCY", "Runner", "client_fetch",
-           "run_job", "utc_now", "work_claimed"]
+           "PartUnfinished", "run_job", "utc_now", "wait_until_finished", "work_claimed",
+           "work_part"]

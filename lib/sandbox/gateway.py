@@ -111,6 +111,9 @@ class SandboxGateway:
         self.rate_limited = 0
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
+        # The clock reading the last limit check judged (None without a limit): the
+        # HTTP gateway (server.py) reads it right after admit() to log arrivals exactly.
+        self.last_arrival: float | None = None
 
     # -- httpx entry points ----------------------------------------------------------
     def admit(self) -> bool:
@@ -155,7 +158,7 @@ class SandboxGateway:
     def _over_limit(self) -> bool:
         if not self.qps_limit:
             return False
-        now = self.clock()
+        now = self.last_arrival = self.clock()
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
         if len(self._recent) >= self.qps_limit:

@@ -17,6 +17,8 @@ job_items      one row per product of a job, in order: pending, done (with the s
                is never fetched again
 lists          named watchlists (a refresh schedule, the change threshold)
 list_items     the products of a list, in order
+pacing         the call schedule every process shares, one row per platform and
+               account (lib/pacing_store.py; JSON, no secret in it)
 """
 from __future__ import annotations
 
@@ -161,4 +163,11 @@ list_items = sa.Table(
     sa.Column("currency", sa.String(8), nullable=False),
     sa.Column("language", sa.String(16), nullable=False),
     sa.Column("added_at", UTCDateTime, nullable=False),
+)
+
+
+pacing = sa.Table(
+    "pacing", metadata,
+    sa.Column("key", sa.Text, primary_key=True),               # platform|account hash
+    sa.Column("state", sa.Text, nullable=False),               # JSON of both schedules
 )

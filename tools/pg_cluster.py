@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for tests and benchmarks (no pytest in here).
+"""A throwaway PostgreSQL cluster for tests, benchmarks and `make team` (no pytest here).
 
     with running_cluster() as cluster:
         url = cluster.create_database("t_1")    # postgresql+psycopg://postgres@127.0.0.1:P/t_1
@@ -253,7 +253,7 @@ def _init(cluster: Cluster) -> None:
     lines = [f"{key} = {value}" for key, value in SETTINGS.items()]
     lines += [f"port = {cluster.port}", f"unix_socket_directories = '{cluster.home}'"]
     with open(cluster.data_dir / "postgresql.conf", "a") as conf:
-        conf.write("\n# throwaway test cluster (tests/pg_server.py)\n" + "\n".join(lines) + "\n")
+        conf.write("\n# throwaway test cluster (tools/pg_cluster.py)\n" + "\n".join(lines) + "\n")
 
 
 def _set_port(cluster: Cluster, port: int) -> None:
