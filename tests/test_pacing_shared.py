@@ -313,21 +313,6 @@ def test_with_book_ahead_an_interactive_call_waits_at_most_two_slots(workers):
     assert len(job) == 30 * workers + 1
 
 
-def test_with_book_ahead_background_callers_keep_their_order_and_lose_no_slot():
-    time_ = VirtualTime()
-    limiter = RateLimiter(10, clock=time_, sleep=time_.sleep, book_ahead=1)
-    sent: list[tuple[int, float]] = []
-
-    async def caller(n: int):
-        await limiter.wait(background=True)
-        sent.append((n, time_.now))
-    run_on(*(caller(n) for n in range(12)))
-    assert [n for n, _ in sent] == list(range(12))
-    assert_within([moment for _, moment in sent], 10)
-    assert sent[-1][1] - sent[0][1] == pytest.approx(11 * limiter.interval)
-    assert not limiter._line
-
-
 def test_the_shared_limiter_books_ahead_and_the_local_one_does_not(shared, monkeypatch):
     assert shared_limiter("aliexpress", QPS, account="demo").book_ahead == 1
     use_shared_pacing(None)

@@ -17,7 +17,6 @@ import lib.ratelimit as ratelimit
 from lib.client import fetch_many, fetch_product
 from lib.model import Product
 from lib.platforms import PLATFORMS
-from lib.query import ProductQuery
 from lib.ratelimit import SAFETY_MARGIN, RateLimiter, shared_limiter
 from lib.sandbox import DEMO_CREDENTIALS, DEMO_PRODUCTS, SandboxGateway, SandboxTransport
 
@@ -295,9 +294,10 @@ def run_on(*coroutines):
     return asyncio.run(main())
 
 
-def test_background_callers_take_free_slots_in_the_order_they_asked():
+@pytest.mark.parametrize("book_ahead", [0, 1])      # 1: the shared limiter's setting
+def test_background_callers_take_free_slots_in_the_order_they_asked(book_ahead):
     time = VirtualTime()
-    limiter = RateLimiter(10, clock=time, sleep=time.sleep)
+    limiter = RateLimiter(10, clock=time, sleep=time.sleep, book_ahead=book_ahead)
     sent: list[tuple[int, float]] = []
 
     async def caller(n: int):
@@ -307,6 +307,7 @@ def test_background_callers_take_free_slots_in_the_order_they_asked():
     assert [n for n, _ in sent] == list(range(12))
     assert_within([moment for _, moment in sent], 10)
     assert sent[-1][1] - sent[0][1] == pytest.approx(11 * limiter.interval)  # no slot lost
+    assert not limiter._line                                 # nobody left in line
 
 
 def background_job_and_one_interactive_call(background: bool, workers: int = 4,
