@@ -407,7 +407,12 @@ class _Batch:
                                       getattr(query, "key", "?"))
                         result = FetchError(detail=f"internal error ({type(exc).__name__})")
                 self.done += 1
-                if self.on_result:
+                if self.on_result and self.background and not self.virtual_time:
+                    # A job's on_result saves to the database: off this loop, so a call
+                    # granted its slot meanwhile goes out on time, not bunched with the
+                    # next one at the gateway (measured: saves held sends 100+ ms).
+                    await asyncio.to_thread(self.on_result, index, result)
+                elif self.on_result:
                     self.on_result(index, result)
                 if self.on_progress:
                     self.on_progress(self.done, len(self.queries), result)

@@ -125,14 +125,16 @@ def dies_after(fetch, results: int):
     """`fetch`, except that its process "dies" once `results` results were recorded."""
     def wrapped(queries, on_result, stop):
         recorded = [0]
+        lock = threading.Lock()          # a job's results may be recorded on threads
 
         def record(index, result):
-            if recorded[0] >= results:
-                return                # dead: asyncio's teardown may still finish a call
-            on_result(index, result)
-            recorded[0] += 1
-            if recorded[0] == results:
-                raise Died()
+            with lock:
+                if recorded[0] >= results:
+                    return            # dead: asyncio's teardown may still finish a call
+                on_result(index, result)
+                recorded[0] += 1
+                if recorded[0] == results:
+                    raise Died()
         return fetch(queries, record, stop)
     return wrapped
 

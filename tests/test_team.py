@@ -194,6 +194,11 @@ def test_a_600_item_batch_on_two_workers_survives_a_sigkill_within_one_rate_limi
     bans_at = [f"{c['at'] - submitted:.1f}" for c in log["log"] if c["banned"]]
     print(f"team:   bans at (s from the click): {', '.join(bans_at) or 'none'}; the kill "
           f"at {killed_at - submitted:.1f}")
+    for n, call in enumerate(log["log"]):
+        if call["banned"]:              # what the gateway saw in the second before it
+            before = [f"{c['at'] - submitted:.3f} {c['caller'].split(':')[-1]}"
+                      for c in log["log"][max(0, n - 11):n + 1]]
+            print("team:     " + ", ".join(before))
     for caller, count in per_caller.items():
         mine = [c["at"] for c in log["log"] if c["caller"] == caller]
         print(f"team:   {caller or '(no caller)'}: {count} calls, "
