@@ -52,7 +52,8 @@ class StockFacts:
         counted = f"{self.sold_out} out of stock"
         if self.unknown:
             return f"stock known for {self.known} of {self.variants} variants: {counted}"
-        return f"{self.sold_out} of {self.variants} variants out of stock"
+        noun = "variant" if self.variants == 1 else "variants"
+        return f"{self.sold_out} of {self.variants} {noun} out of stock"
 
 
 def stock_facts(skus: pd.DataFrame) -> StockFacts:
@@ -542,12 +543,18 @@ def stock_highlight(product: Product) -> str:
     if facts.unknown == 0:
         if facts.sold_out == 0:
             return "Every variant is in stock."
-        share = facts.sold_out / facts.known * 100
-        return f"{facts.sold_out} of {facts.variants} variants out of stock ({share:.0f}%)."
-    counted = (f"{facts.sold_out} out of stock ({facts.sold_out / facts.known * 100:.0f}% "
+        return (f"{facts.sold_out:,} of {facts.variants:,} variants out of stock "
+                f"({_share(facts.sold_out, facts.known)}).")
+    counted = (f"{facts.sold_out:,} out of stock ({_share(facts.sold_out, facts.known)} "
                f"of the known)" if facts.sold_out else "none out of stock")
-    return (f"Stock known for {facts.known} of {facts.variants} variants: {counted}; "
-            f"not sent for {facts.unknown}.")
+    return (f"Stock known for {facts.known:,} of {facts.variants:,} variants: {counted}; "
+            f"not sent for {facts.unknown:,}.")
+
+
+def _share(part: int, whole: int) -> str:
+    """'13%'; a share under 1 % keeps a decimal ('0.2%'), never a false '0%'."""
+    share = part / whole * 100
+    return f"{share:.1f}%" if 0 < share < 1 else f"{share:.0f}%"
 
 
 def not_sent_reason(product: Product, *topics: str) -> str:

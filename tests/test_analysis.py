@@ -353,3 +353,16 @@ def test_highlights_phone_case_deep_discount():
     assert f"{out} of 24 variants out of stock ({out / 24 * 100:.0f}%)." in notes
     assert "Weakest store rating: Shipping speed 4.4 / 5." in notes
     assert not any(n.startswith("Ordering 100") for n in notes)     # no tiers
+
+
+def test_a_small_share_out_of_stock_is_not_rounded_to_zero():
+    """2 of 1,000 variants is 0.2 %, never "(0%)"; counts carry thousands separators."""
+    import json
+
+    from benchmarks.synthetic import ds_payload
+    from lib.platforms import parse_payload
+
+    big = parse_payload("aliexpress", json.dumps(ds_payload(1000)))
+    facts = analysis.stock_facts(big.skus)
+    assert facts.variants == 1000 and facts.sold_out == 2 and facts.unknown == 0
+    assert "2 of 1,000 variants out of stock (0.2%)." in analysis.highlights(big)

@@ -112,4 +112,5 @@ def test_overview_stock_figures_come_from_the_fixture(product_id):
     assert stock.proto.help == "Units in stock over all variants."
     (variants,) = [m for m in at.metric if m.label == "Variants"]
     sold_out = sum(s["stock"] <= 0 for s in skus)
-    assert variants.proto.help == f"{sold_out} of {len(skus)} variants out of stock."
+    noun = "variant" if len(skus) == 1 else "variants"
+    assert variants.proto.help == f"{sold_out} of {len(skus)} {noun} out of stock."
