@@ -8,7 +8,7 @@ PORT ?= 8501
 # interface on purpose: then put authentication in front (see the README).
 HOST ?= localhost
 
-.PHONY: run test browser bench demo team clean
+.PHONY: run test browser pdflibs bench demo team clean
 
 $(VENV)/.runtime: requirements.txt
 	@echo "First start (or requirements.txt changed): setting up $(VENV), about a minute, once."
@@ -22,7 +22,19 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.runtime
+# The PDF report (WeasyPrint) needs Pango; installed when missing and running as root
+# with apt, else the app says how to install it and offers the HTML report alone.
+pdflibs:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Pango for the PDF reports (apt-get)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	  else echo "Pango is missing (apt-get install libpango-1.0-0 libpangoft2-1.0-0):" \
+	            "PDF reports are off until it is installed"; fi; \
+	fi
+
+run: $(VENV)/.runtime pdflibs
 	@case "$(HOST)" in 127.0.0.1|localhost|::1) \
 	  echo "Starting the app. Open http://localhost:$(PORT) in your browser (Ctrl+C stops it)." ;; \
 	*) echo "Starting the app on $(HOST), port $(PORT) (open http://<this computer's address>:$(PORT))." \
@@ -45,7 +57,7 @@ browser:
 	    else echo "Missing:$$missing (apt-get install$$missing): those tests will be skipped"; fi; \
 	  fi
 
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev browser pdflibs
 	$(PY) -m pytest -q
 
 # Regenerate the demo fixtures, pictures and clips (deterministic; tools/build_demo.py).

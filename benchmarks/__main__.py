@@ -102,7 +102,7 @@ def bench_pages(sku_count: int = 500) -> None:
 
 
 def main() -> None:
-    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store", "jobs"}
+    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store", "jobs", "report"}
     print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
     if "parse" in which:
         bench_parse()
@@ -116,6 +116,9 @@ def main() -> None:
     if "jobs" in which:
         from benchmarks.jobs import bench_jobs
         bench_jobs()
+    if "report" in which:
+        from benchmarks.report import bench_report
+        bench_report()
 
 
 if __name__ == "__main__":

@@ -59,3 +59,14 @@ def image_sources(safe_html: str) -> list[str]:
         if url:
             seen.setdefault(url, None)
     return list(seen)
+
+
+def without_pictures(safe_html: str) -> str:
+    """Already-sanitised HTML with its pictures and links taken out (their text kept):
+    for a document that must load nothing and send no one anywhere (lib/report/)."""
+    if not safe_html:
+        return ""
+    return nh3.clean(safe_html, tags=ALLOWED_TAGS - {"img", "a"},
+                     attributes={k: v for k, v in ALLOWED_ATTRIBUTES.items()
+                                 if k not in ("img", "a")},
+                     url_schemes=set(), strip_comments=True)

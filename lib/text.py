@@ -19,10 +19,14 @@ What Streamlit's renderer makes of plain text, checked in Chromium with 1.67:
 - Streamlit's directives (:red[...], :material/icon:) and emoji :shortcodes: need a
   colon right before a word; a word joiner after such a colon (escaped too) stops all
   three, and a colon in a sentence ("Size: 40L") stays as it is.
+The HTML report (lib/report/) is the other place outside text lands: there every
+value goes through `html_literal()` (the same tidy line, HTML-escaped), never into
+markup as it is.
 Pure: no Streamlit import.
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from urllib.parse import quote, urlsplit
@@ -67,6 +71,13 @@ def literal(value: object, limit: int = MAX_LITERAL) -> str:
     text = _DIRECTIVE_COLON.sub("\\:" + WORD_JOINER, text)
     text = _AUTOLINK_WWW.sub(r"\1" + WORD_JOINER, text)
     return _AUTOLINK_AT.sub("@" + WORD_JOINER, text)
+
+
+def html_literal(value: object, limit: int = MAX_LITERAL) -> str:
+    """Outside text to put into HTML (an element's text or a quoted attribute): the
+    tidy line of `clean()`, with & < > " ' escaped, so it shows as exactly these
+    characters and can never open a tag or leave an attribute."""
+    return html.escape(clean(value, limit), quote=True)
 
 
 def host_allowed(url: str, hosts: tuple[str, ...] | frozenset[str]) -> bool:

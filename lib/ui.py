@@ -1338,3 +1338,114 @@ def list_to_compare(**locale: str) -> None:
             if other else "")
     st.info(literal(f"The products of the list “{found.name}” ({n}).{note}"),
             icon=":material/checklist:")
+
+
+# --- reports (lib/report): the views' settings remembered, the download buttons -------------
+STATE_REPORT = "explorer_report_settings"
+REPORT_IMAGE_TIMEOUT_S = 6.0
+REPORT_IMAGE_MAX_BYTES = 8_000_000
+
+
+def remember_view(scope: str, product: Product, **settings: Any) -> None:
+    """What a view showed for this product (its settings), for the report: a widget's
+    state is gone once another page is open, so each view records it here."""
+    memory = st.session_state.setdefault(STATE_REPORT, {})
+    memory.setdefault(f"{product.platform}:{product.product_id}", {})[scope] = settings
+
+
+def report_settings(product: Product):
+    """The report's settings: what the SKU matrix, Price tiers and Landed cost views
+    last showed for this product in this session, the views' defaults for the rest."""
+    from lib.report import ProductSettings
+
+    seen = st.session_state.get(STATE_REPORT, {}).get(
+        f"{product.platform}:{product.product_id}", {})
+    merged: dict[str, Any] = {}
+    for scope in ("sku-matrix", "price-tiers", "landed-cost"):
+        merged.update(seen.get(scope, {}))
+    return ProductSettings(**merged)
+
+
+def report_image(url: str) -> bytes | None:
+    """A picture's bytes for a report: a bundled demo file from static/, or a live
+    product's picture from the marketplace (bounded in time and size); None otherwise."""
+    import httpx
+
+    source = image_source(url)
+    if isinstance(source, Path):
+        return source.read_bytes()
+    if not isinstance(source, str) or not source.startswith(("https://", "http://")):
+        return None
+    try:
+        # No redirects: the address was checked to be on the platform's media hosts.
+        with httpx.stream("GET", source, timeout=REPORT_IMAGE_TIMEOUT_S) as answer:
+            if answer.status_code != 200:
+                return None
+            data = b""
+            for chunk in answer.iter_bytes():
+                data += chunk
+                if len(data) > REPORT_IMAGE_MAX_BYTES:
+                    return None
+            return data
+    except httpx.HTTPError:
+        return None
+
+
+def _report_buttons(stem: str, report_html, key: str) -> None:
+    """"Download report": the HTML file and the PDF (A4 or Letter), each built only
+    when its button is clicked."""
+    from lib.report import to_pdf
+    from lib.report.pdf import PdfUnavailable, pdf_available
+
+    def report_pdf(paper: str):
+        return lambda: to_pdf(report_html(), paper)
+
+    with st.popover("Download report", icon=":material/description:"):
+        st.caption("One file that opens anywhere, offline, with the settings on screen "
+                   "(metric, filters, quantity, currency and rates). The PDF is the same "
+                   "report laid out for print.")
+        st.download_button("HTML file", report_html, file_name=f"{stem}-report.html",
+                           mime="text/html", icon=":material/html:", key=f"{key}-html",
+                           on_click="ignore")
+        if pdf_available():
+            for paper in ("A4", "Letter"):
+                st.download_button(f"PDF ({paper})", report_pdf(paper),
+                                   file_name=f"{stem}-report-{paper.lower()}.pdf",
+                                   mime="application/pdf", icon=":material/picture_as_pdf:",
+                                   key=f"{key}-pdf-{paper}", on_click="ignore")
+        else:
+            st.caption(PdfUnavailable.user_message)
+
+
+def product_report_buttons(product: Product) -> None:
+    """The Overview's report of the product on screen."""
+    from lib.export import file_stem
+    from lib.report import ReportContext, product_report
+
+    settings = report_settings(product)
+    live_link = share_link(product.query) if product.query is not None else ""
+    opened = store()
+    snapshot_id = product.snapshot_id
+    pinned_base = share_link(product.query, snapshot_id) if snapshot_id and product.query \
+        else ""
+
+    def build() -> bytes:
+        # Run when the button is clicked: the snapshot has been saved by then (or not).
+        saved = bool(pinned_base) and (product.pinned or (
+            opened is not None and opened.wait(snapshot_id, 1.0) == "saved"))
+        context = ReportContext(share_link=live_link, images=report_image,
+                                pinned_link=pinned_base if saved else "")
+        return product_report(product, settings, context)
+
+    _report_buttons(file_stem(product), build, key="report-product")
+
+
+def comparison_report_buttons(products: list[Product], settings, quotes_at) -> None:
+    """Compare's report: the table, both charts and a section per product."""
+    from lib.report import ReportContext, comparison_report
+
+    def build() -> bytes:
+        return comparison_report(products, settings, quotes_at,
+                                 ReportContext(images=report_image))
+
+    _report_buttons("comparison", build, key="report-compare")

@@ -187,8 +187,9 @@ def test_csv_negative_numbers_stay_numbers_text_is_marked():
 
 
 # --- every download goes through the mechanism ----------------------------------------------
+# report_html / report_pdf (lib/ui.py): lib.report's documents, escaped by its builder.
 WRITERS = ("csv_bytes", "excel_bytes", "workbook_bytes", "payload_json_bytes",
-           "download_table", "download_csv")
+           "download_table", "download_csv", "report_html", "report_pdf")
 
 
 def test_every_download_button_gets_its_bytes_from_lib_export():

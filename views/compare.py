@@ -1,8 +1,10 @@
 """Compare: several products (any platforms) side by side; the list lives in the URL, and
 so do the base currency, every changed exchange rate and the chart's price axis."""
+import dataclasses
+
 import streamlit as st
 
-from lib import charts, compare, compare_landed, rates, refs, ui
+from lib import charts, compare, compare_landed, compare_view, rates, refs, ui
 from lib.errors import FetchError
 from lib.text import literal
 from lib.platforms import PLATFORMS
@@ -118,19 +120,17 @@ with st.container(border=True):
                     + ("Import charges: " + (f"{duty:g} % of goods + shipping."
                                              if duty is not None else
                                              "left out for every product.")))
-used = compare.used_rates(products, base, given)
-curve_mode = st.session_state.get("curve", st.query_params.get("curve")) == "Landed cost"
+curve_mode = st.session_state.get("curve", st.query_params.get("curve")) == compare_view.LANDED
 wanted = compare_landed.freight_requests(products, quantity, curves=curve_mode)
 flat = [request for requests in wanted.values() for request in requests]
 answers = dict(zip(flat, ui.load_freight(flat))) if flat else {}
 quotes_at = {key: {r.quantity: answers[r] for r in requests} for key, requests in wanted.items()}
-quotes = {key: at[quantity] for key, at in quotes_at.items()}
-landed_cells = compare_landed.landed_cells(products, quantity, quotes, base or "", used, duty)
-ranked = compare_landed.ranked_labels(landed_cells, quantity)
-products = sorted(products, key=lambda p: ranked.index(compare.product_label(p)))
-
-table = compare.comparison(products, base, given, extra=landed_cells,
-                           extra_rows=compare_landed.rows(quantity))
+settings = compare_view.CompareSettings(
+    base=base, rates=given, quantity=quantity, duty=duty,
+    chart=compare_view.LANDED if curve_mode else compare_view.UNIT_PRICE,
+    price_axis=st.session_state.get("price_axis"), country=locale["country"])
+view = compare_view.arrange(products, settings, quotes_at)
+products, table = view.products, view.table
 best = table.best()
 shown = table.text().drop(index=["Image"])
 unstated = [compare.product_label(p) for p in products if not p.currency]
@@ -167,9 +167,7 @@ for i, product in enumerate(products):
 st.dataframe(shown.style.apply(highlight, axis=None), width="stretch",
              height=min(36 * (len(shown) + 1), 1000),
              column_config=compare_columns(shown.columns))
-notes = ["Ordered by landed cost per unit, cheapest first." if any(
-             table.cell(compare_landed.landed_row(quantity), label).rank is not None
-             for label in table.labels) else "",
+notes = ["Ordered by landed cost per unit, cheapest first." if view.by_landed_cost else "",
          "Green: the best value in the row (prices, landed cost, MOQ, days, stock, ratings "
          "only).",
          "“—” says why a figure is missing."]
@@ -180,29 +178,28 @@ if unstated:
                  + " is not stated (for a Tuya mall, set “currency” in its settings).")
 st.caption(" ".join(n for n in notes if n))
 
-mode = st.segmented_control("Chart", ["Unit price", "Landed cost"], default="Unit price",
+mode = st.segmented_control("Chart", list(compare_view.CHARTS), default=compare_view.UNIT_PRICE,
                             key="curve", bind="query-params", required=True)
-if mode == "Landed cost":
-    st.subheader("Landed cost per unit against quantity", anchor=False)
-    curves, left_out = compare_landed.landed_curves(products, quantity, quotes_at,
-                                                    base or "", used, duty)
-else:
-    st.subheader("Unit price against quantity", anchor=False)
-    curves, left_out = compare.price_curves(products, table)
-if curves.empty:
-    st.info("No prices to draw in one currency." if mode != "Landed cost" else
+if mode != settings.chart:              # an unreadable ?curve= in the link: as drawn
+    settings = dataclasses.replace(settings, chart=mode or compare_view.UNIT_PRICE)
+    view = compare_view.arrange(products, settings, quotes_at)
+st.subheader("Landed cost per unit against quantity" if mode == compare_view.LANDED
+             else "Unit price against quantity", anchor=False)
+if view.curves.empty:
+    st.info("No prices to draw in one currency." if mode != compare_view.LANDED else
             "No landed cost to draw: no product has a shipping quote.")
 else:
-    suggested = compare.suggested_price_axis(curves)
+    suggested = compare.suggested_price_axis(view.curves)
     choice = st.segmented_control("Price axis", list(compare.PRICE_AXES), default=suggested,
                                   key="price_axis", bind="query-params", required=True)
+    settings = dataclasses.replace(settings, price_axis=choice or suggested)
     axis = compare.PRICE_AXES[choice or suggested]
     st.altair_chart(charts.compare_price_steps(
-        curves, currency=table.base or "", axis=axis,
-        value_title="Landed cost per unit" if mode == "Landed cost" else "Unit price"),
+        view.curves, currency=table.base or "", axis=axis,
+        value_title="Landed cost per unit" if mode == compare_view.LANDED else "Unit price"),
         width="stretch" if axis != "independent" else "content")
-    if left_out:
-        st.caption("Not drawn: " + "; ".join(literal(t) for t in left_out) + ".")
+    if view.left_out:
+        st.caption("Not drawn: " + "; ".join(literal(t) for t in view.left_out) + ".")
 
 ratings = compare.ratings_long(products)
 if not ratings.empty:
@@ -212,3 +209,4 @@ if not ratings.empty:
 table_out = table.export().drop(index=["Image"])
 table_out.insert(0, "figure", table_out.index)
 ui.download_table(table_out, "comparison", "", "Download the comparison")
+ui.comparison_report_buttons(products, settings, quotes_at)

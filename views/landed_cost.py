@@ -14,6 +14,7 @@ from lib import format as fmt
 from lib.errors import FetchError
 from lib.platforms import PLATFORMS
 from lib.query import FreightQuery
+from lib.report import LandedSeen
 from lib.text import literal
 
 product = ui.current_product()
@@ -160,6 +161,8 @@ if chosen.total is None:
     st.stop()
 
 margin = landed.margin(chosen, inputs)
+ui.remember_view("landed-cost", product, landed=LandedSeen(chosen, inputs, names.get(rule, rule)
+                                   if platform.quotes_shipping else ""))
 figures = st.columns(4)
 figures[0].metric(f"Landed per unit ({literal(currency)})", fmt.number(chosen.per_unit, 2),
                   help="Goods + shipping + import charges + fees, divided by the quantity")

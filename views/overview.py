@@ -64,10 +64,9 @@ if product.description_html:
         ui.seller_description(product.description_html)
 
 ui.warnings_box(product)
-left, right = st.columns([1, 3])
-with left:
+with st.container(horizontal=True, gap="small"):
     ui.refresh_button(product.query)
-with right:
+    ui.product_report_buttons(product)
     # A callable: the workbook is built only when someone clicks, not on every rerun.
     st.download_button("Download all tables (Excel)",
                        lambda: export.workbook_bytes(product),

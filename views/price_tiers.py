@@ -74,6 +74,8 @@ sku_id = left.selectbox("Variant", list(labels), index=list(labels).index(presel
 quantity = right.number_input("Quantity", min_value=1, max_value=10_000_000, value=100,
                               step=1, key="qty", bind="query-params")
 quote = analysis.quote(product, sku_id, int(quantity))
+ui.remember_view("price-tiers", product, variant=sku_id, quantity=int(quantity),
+                 chart_variants=tuple(chosen) if has_tiers else None)
 if quote:
     cols = st.columns(4)
     cols[0].metric("Tier (units)", analysis.tier_span(quote.tier_min_qty, quote.tier_max_qty),

@@ -48,6 +48,7 @@ else:
     shown = skus
 
 if len(props) == 1:
+    ui.remember_view("sku-matrix", product, metric=metric)
     st.altair_chart(charts.value_bars(skus, prop=props[0], metric=metric,
                                       metric_label=metric_label, value_format=value_format),
                     width="stretch")
@@ -72,6 +73,8 @@ elif len(props) > 1:
                 help="Each cell shows the average over the variants that match; pick one "
                      "value to see single variants.")
     shown = analysis.filtered_skus(product, filters)
+    ui.remember_view("sku-matrix", product, metric=metric, rows=row_prop, cols=col_prop,
+                     filters=filters)
     if shown.empty:
         st.warning("No variant matches these filters.")
     else:
