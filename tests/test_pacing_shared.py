@@ -20,7 +20,7 @@ import lib.pacing_store as pacing_store
 import lib.ratelimit as ratelimit
 from lib.client import pacing_account
 from lib.ratelimit import RateLimiter, shared_limiter, use_shared_pacing
-from test_ratelimit import START, VirtualTime, assert_within, max_in_window, run_on
+from test_ratelimit import START, assert_within, max_in_window, run_on
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QPS = 10
@@ -286,31 +286,6 @@ def test_a_background_call_books_at_most_one_slot_ahead():
     assert limiter.reserve(background=True) == pytest.approx(-step)   # 3 steps is too far
     now[0] = START + 2 * step + 1e-6
     assert limiter.reserve(background=True) == pytest.approx(step, abs=1e-5)
-
-
-@pytest.mark.parametrize("workers", [1, 4, 8])
-def test_with_book_ahead_an_interactive_call_waits_at_most_two_slots(workers):
-    time_ = VirtualTime()
-    limiter = RateLimiter(10, clock=time_, sleep=time_.sleep, book_ahead=1)
-    job: list[float] = []
-    waited: list[float] = []
-
-    async def worker():
-        for _ in range(30):
-            await limiter.wait(background=True)
-            job.append(time_.now)
-            await time_.sleep(0.15)
-
-    async def interactive():
-        await time_.sleep(2.34)
-        asked = time_.now
-        await limiter.wait()
-        waited.append(time_.now - asked)
-        job.append(time_.now)
-    run_on(interactive(), *(worker() for _ in range(workers)))
-    assert waited[0] <= 2 * limiter.interval + 1e-6        # behind the one booked ahead
-    assert_within(job, 10)
-    assert len(job) == 30 * workers + 1
 
 
 def test_the_shared_limiter_books_ahead_and_the_local_one_does_not(shared, monkeypatch):

@@ -311,11 +311,11 @@ def test_background_callers_take_free_slots_in_the_order_they_asked(book_ahead):
 
 
 def background_job_and_one_interactive_call(background: bool, workers: int = 4,
-                                            latency: float = 0.15):
+                                            latency: float = 0.15, book_ahead: int = 0):
     """`workers` job workers, each pacing then "sending" (latency) 30 calls, and one
     interactive call at START + 2.34 s; (its wait, the job's and its send moments)."""
     time = VirtualTime()
-    limiter = RateLimiter(10, clock=time, sleep=time.sleep)
+    limiter = RateLimiter(10, clock=time, sleep=time.sleep, book_ahead=book_ahead)
     job_moments: list[float] = []
     waited: list[float] = []
     sent: list[float] = []
@@ -341,6 +341,17 @@ def test_an_interactive_call_waits_at_most_one_slot_behind_a_background_job(work
     waited, job_moments, slot, sent = background_job_and_one_interactive_call(True, workers)
     assert waited <= slot + 1e-6
     assert_within(job_moments + [sent], 10)              # and the limit holds for both
+    assert len(job_moments) == 30 * workers
+
+
+@pytest.mark.parametrize("workers", [1, 4, 8])
+def test_with_book_ahead_an_interactive_call_waits_at_most_two_slots(workers):
+    """The shared limiter lets a job book one slot ahead (lib.ratelimit.shared_limiter):
+    an interactive call then waits behind that one booked call at most."""
+    waited, job_moments, slot, sent = background_job_and_one_interactive_call(
+        True, workers, book_ahead=1)
+    assert waited <= 2 * slot + 1e-6
+    assert_within(job_moments + [sent], 10)
     assert len(job_moments) == 30 * workers
 
 
