@@ -70,15 +70,24 @@ def to_int(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if type(value) is str and value.isascii() and value.isdigit():
-        return int(value)             # fast path: "57"
+        return _whole(value)          # fast path: "57"
     if isinstance(value, str):
         text = to_text(value).replace(",", "").replace(" ", "").rstrip("%+").strip()
         if _INTEGER.match(text):
-            return int(text)
+            return _whole(text)
     number = to_float(value)
     if number is None or not number.is_integer():
         return None
     return int(number)
+
+
+def _whole(digits: str) -> int | None:
+    """int() of a digit string; None past Python's 4,300-digit limit (a hostile figure,
+    not a count anyone sends), which int() refuses with a ValueError."""
+    try:
+        return int(digits)
+    except ValueError:
+        return None
 
 
 def to_bool(value: Any) -> bool | None:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+try:
+    import pyarrow as pa
+except ImportError:         # pandas then stores strings itself; _text_array copes
+    pa = None
 
 # Column contracts. Variant property columns (e.g. "Color", "Size") sit between
 # SKU_KEY_COLUMNS and SKU_VALUE_COLUMNS in `Product.skus`.
@@ -49,14 +55,56 @@ def frame_from_columns(data: dict[str, list], columns: list[str]) -> pd.DataFram
         if column in _DTYPES:
             dtype = _DTYPES[column]
             try:       # parsers hand over numbers or None already: convert in one go
-                typed[column] = pd.array(values, dtype=dtype)
+                array = _numeric_array(values, dtype) if values else None
+                typed[column] = array if array is not None else pd.array(values, dtype=dtype)
             except (TypeError, ValueError, OverflowError):
                 whole = dtype == "Int64"
                 typed[column] = pd.array([_number(v, whole) for v in values], dtype=dtype)
+        elif values and _TEXT_TYPES.issuperset(kinds := set(map(type, values))) \
+                and str in kinds:
+            # Text with None gaps (the usual case): the "str" column pandas would infer
+            # from the object array below, built directly (None reads as missing).
+            typed[column] = _text_array(values)
         else:
             typed[column] = pd.array([None if v is None or v != v else v for v in values],
                                      dtype=object)
+    if typed and len(typed) == len(columns):     # new arrays: no copy (copy=True is 2x)
+        return pd.DataFrame(typed, copy=False)
     return pd.DataFrame(typed, columns=columns)
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+_INT_TYPES = frozenset({int, type(None)})
+_FLOAT_TYPES = frozenset({float, type(None)})
+
+
+def _numeric_array(values: list, dtype: str) -> Any:
+    """pd.array(values, dtype) built in numpy for a list of int (Int64) or float (Float64)
+    and None: the same array (None and NaN missing) without pandas' per-value pass.
+    None for any other list; OverflowError for an int beyond int64, as pd.array."""
+    kinds = set(map(type, values))
+    if dtype == "Int64" and _INT_TYPES.issuperset(kinds):
+        if type(None) in kinds:
+            objects = np.array(values, dtype=object)
+            mask = np.equal(objects, None)
+            objects[mask] = 0
+            return pd.arrays.IntegerArray(objects.astype(np.int64), mask)
+        return pd.arrays.IntegerArray(np.array(values, dtype=np.int64),
+                                      np.zeros(len(values), dtype=bool))
+    if dtype == "Float64" and _FLOAT_TYPES.issuperset(kinds):
+        data = np.array(values, dtype=np.float64)        # None -> NaN
+        return pd.arrays.FloatingArray(data, np.isnan(data))
+    return None
+
+
+def _text_array(values: list[str | None]) -> Any:
+    """pd.array(values, dtype="str") for a list of str and None, without its per-value
+    pass (ensure_string_array) when the strings are stored by pyarrow: the same array."""
+    dtype = pd.api.types.pandas_dtype("str")
+    if pa is not None and getattr(dtype, "storage", None) == "pyarrow":
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()),
+                                          dtype=dtype)
+    return pd.array(values, dtype=dtype)
 
 
 def _blank(value: Any) -> bool:
@@ -84,6 +132,18 @@ def _number(value: Any, whole: bool = False) -> float | int | None:
         value = int(value)
         return value if -_INT64 <= value <= _INT64 else None
     return float(value) if abs(value) < 1e300 else None
+
+
+def _empty(columns: list[str]):
+    """A default_factory of empty tables with `columns`: a copy of one built once (a
+    Product is made on every parse, and building an empty frame costs 20x its copy)."""
+    template: list[pd.DataFrame] = []
+
+    def make() -> pd.DataFrame:
+        if not template:
+            template.append(frame([], columns))
+        return template[0].copy()
+    return make
 
 
 @dataclass
@@ -174,12 +234,12 @@ class Product:
     demo: bool = False                      # served by the bundled sandbox
     description_html: str = ""              # sanitised seller HTML
     alt_ids: dict[str, str] = field(default_factory=dict)   # e.g. {"US": "3256..."}
-    skus: pd.DataFrame = field(default_factory=lambda: frame([], SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS))
+    skus: pd.DataFrame = field(default_factory=_empty(SKU_KEY_COLUMNS + SKU_VALUE_COLUMNS))
     sku_properties: list[str] = field(default_factory=list)
-    tiers: pd.DataFrame = field(default_factory=lambda: frame([], TIER_COLUMNS))
-    lead_times: pd.DataFrame = field(default_factory=lambda: frame([], LEAD_TIME_COLUMNS))
-    country_prices: pd.DataFrame = field(default_factory=lambda: frame([], COUNTRY_PRICE_COLUMNS))
-    attributes: pd.DataFrame = field(default_factory=lambda: frame([], ATTRIBUTE_COLUMNS))
+    tiers: pd.DataFrame = field(default_factory=_empty(TIER_COLUMNS))
+    lead_times: pd.DataFrame = field(default_factory=_empty(LEAD_TIME_COLUMNS))
+    country_prices: pd.DataFrame = field(default_factory=_empty(COUNTRY_PRICE_COLUMNS))
+    attributes: pd.DataFrame = field(default_factory=_empty(ATTRIBUTE_COLUMNS))
     store: Store = field(default_factory=Store)
     media: Media = field(default_factory=Media)
     trade: Trade = field(default_factory=Trade)

@@ -154,3 +154,14 @@ def test_counts_percent_and_rating_use_the_same_rule():
     assert fmt.count(10**20, "10000+") == "10000+"
     assert fmt.percent(1e308) == "1.00 × 10³⁰⁸%" and fmt.percent(97.5, 1) == "97.5%"
     assert fmt.money_range(1e308, float("inf"), "USD") == "1.00 × 10³⁰⁸–too large to show USD"
+
+
+def test_a_figure_past_pythons_digit_limit_is_unknown_not_a_crash():
+    # int() refuses strings of more than 4,300 digits with a ValueError; a hostile
+    # seller's stock, review count or sales figure of 5,000 digits is simply unknown.
+    digits = "7" * 5000
+    product = _product(stock=(digits, "12"), reviews=digits, sales=digits)
+    assert product.skus["stock"].tolist()[1] == 12
+    assert pd.isna(product.skus["stock"].iloc[0])
+    assert product.store.review_count is None and product.store.sales_count is None
+    assert "Some SKUs have no stock figure." in product.warnings

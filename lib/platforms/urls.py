@@ -50,15 +50,18 @@ def confine_urls(product: Product, web_hosts: tuple[str, ...],
     images = [replace(image, url=media(image.url)) for image in product.media.images]
     videos = [_video(video, media) for video in product.media.videos]
     skus = product.skus
-    if "image_url" in skus and len(skus):
-        skus = skus.copy()
-        skus["image_url"] = [media(u) if isinstance(u, str) else u for u in skus["image_url"]]
+    sku_images = skus["image_url"].tolist() if "image_url" in skus and len(skus) else None
+    if sku_images is not None:      # each distinct picture once, in the table's order
+        checked = {u: media(u) for u in dict.fromkeys(u for u in sku_images if isinstance(u, str))}
     description = product.description_html
     if description:
         description = sanitize_html(description, url_filter=lambda attribute, url: (
             web(url) if attribute == "href" else media(url)))
     if not dropped:
         return product
+    if sku_images is not None:
+        skus = skus.copy()
+        skus["image_url"] = [checked[u] if isinstance(u, str) else u for u in sku_images]
     notes = [f"An address in the answer points outside {kind_hosts(kind)} and was left "
              f"out: {host} ({kind})" for host, kind in dropped.items()]
     return replace(
