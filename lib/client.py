@@ -55,7 +55,7 @@ from lib.log import SECRET_MASK, install_secret_mask, mask_params, mask_path, sc
 from lib.model import Product, bounded_raw
 from lib.platforms import PLATFORMS, Token, decode_payload, parse_freight, parse_payload
 from lib.query import FreightQuery, ProductQuery, quote_input
-from lib.ratelimit import RateLimiter, shared_limiter
+from lib.ratelimit import FOREGROUND, RateLimiter, shared_limiter
 
 log = logging.getLogger(__name__)
 install_secret_mask()        # httpx logs token URLs at INFO: masked wherever it is logged
@@ -393,6 +393,11 @@ class _Batch:
     async def run(self) -> list[Product | FetchError]:
         semaphore = asyncio.Semaphore(self.semaphore_size)
         clients: dict[int, httpx.AsyncClient] = {}
+        # An interactive batch puts the process in the foreground: a job's CPU-heavy
+        # steps wait meanwhile (lib.ratelimit.Foreground).
+        interactive = not self.background
+        if interactive:
+            FOREGROUND.enter()
         try:
             async def one(index: int, query: ProductQuery) -> Product | FetchError | None:
                 async with semaphore:
@@ -410,7 +415,9 @@ class _Batch:
                 if self.on_result and self.background and not self.virtual_time:
                     # A job's on_result saves to the database: off this loop, so a call
                     # granted its slot meanwhile goes out on time, not bunched with the
-                    # next one at the gateway (measured: saves held sends 100+ ms).
+                    # next one at the gateway (measured: saves held sends 100+ ms); and
+                    # after a page being drawn, not during it (its CPU and the write).
+                    await FOREGROUND.yield_to()
                     await asyncio.to_thread(self.on_result, index, result)
                 elif self.on_result:
                     self.on_result(index, result)
@@ -421,6 +428,8 @@ class _Batch:
         finally:
             for client in clients.values():
                 await client.aclose()
+            if interactive:
+                FOREGROUND.leave()
 
     def _client(self, transport: Any, clients: dict[int, httpx.AsyncClient]) -> httpx.AsyncClient:
         key = id(transport)
@@ -645,6 +654,9 @@ class _Batch:
         request = self.call.build(platform, query, creds, int(self.clock() * 1000))
         response, body = await self._send(http, request)
         now = self.clock()
+        if self.background and not self.virtual_time:
+            # A job's parsing waits while a page is being drawn (lib.ratelimit.Foreground).
+            await FOREGROUND.yield_to()
         # Parse off the event loop, so a big payload does not delay other calls' timers.
         return await asyncio.to_thread(self.call.read, platform, query, response, body,
                                        now, creds)

@@ -269,3 +269,102 @@ def shared_limiter(platform: str, qps: float, qpm: float | None = None,
                 _SHARED[key] = RateLimiter(qps, qpm=qpm, book_ahead=1, pacing=pacing_store.
                                            shared_pacing(_SHARED_ENGINE, platform, account))
         return _SHARED[key]
+
+
+# --- the CPU too: background work waits while a page is being drawn ------------------
+# Pacing gives an interactive call the next slot, but in the default deployment a job
+# runs in the app server's process, and its parsing, summaries and saves (about 45 ms of
+# CPU per product, 10 products a second: half a core) hold the GIL for as long as the
+# page's script run itself: measured, a page's CPU-bound work ran 2-2.5x slower during a
+# 300-item job. A job's CPU-heavy steps therefore wait (never longer than
+# YIELD_MAX_S per step, so a job always goes on) while this process is "in the
+# foreground": an interactive fetch in flight (lib.client marks it), anything inside
+# `foreground()` (a page's script run, say), a Streamlit script thread running (a page
+# or fragment being drawn: found by its thread name, Streamlit is not imported here),
+# and FOREGROUND_GRACE_S after the last of these ended (what a page draws after its
+# fetch). The job's calls keep their pacing slots meanwhile; only the work on what they
+# brought back waits.
+FOREGROUND_GRACE_S = 0.25
+YIELD_MAX_S = 0.75
+YIELD_POLL_S = 0.02
+SCRIPT_THREAD_NAMES = ("ScriptRunner.scriptThread",)
+
+
+class Foreground:
+    """Whether interactive work is going on in this process (see above)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 grace_s: float = FOREGROUND_GRACE_S,
+                 thread_names: tuple[str, ...] = SCRIPT_THREAD_NAMES) -> None:
+        self.clock = clock
+        self.grace_s = grace_s
+        self.thread_names = thread_names
+        self._lock = threading.Lock()
+        self._active = 0
+        self._ended = float("-inf")
+        self.waited_s = 0.0                   # how long background steps waited, in all
+
+    def enter(self) -> None:
+        with self._lock:
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._active = max(0, self._active - 1)
+            self._ended = self.clock()
+
+    def __enter__(self) -> "Foreground":
+        self.enter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.leave()
+
+    def busy(self) -> bool:
+        """True while interactive work runs, or ended less than grace_s ago."""
+        with self._lock:
+            if self._active or self.clock() - self._ended < self.grace_s:
+                return True
+        if not self.thread_names:
+            return False
+        current = threading.current_thread()
+        for thread in threading.enumerate():
+            if thread is not current and thread.name in self.thread_names:
+                with self._lock:
+                    self._ended = self.clock()   # its end starts the grace period
+                return True
+        return False
+
+    async def yield_to(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                       max_wait_s: float | None = None) -> float:
+        """For a background step: wait while busy(), at most max_wait_s (default
+        YIELD_MAX_S); how long it waited."""
+        max_wait_s = YIELD_MAX_S if max_wait_s is None else max_wait_s
+        start = self.clock()
+        waited = 0.0
+        while waited < max_wait_s and self.busy():
+            await sleep(YIELD_POLL_S)
+            waited = self.clock() - start
+        with self._lock:
+            self.waited_s += waited
+        return waited
+
+    def wait_quiet(self, max_wait_s: float | None = None) -> float:
+        """yield_to for a plain thread (blocking); how long it waited."""
+        max_wait_s = YIELD_MAX_S if max_wait_s is None else max_wait_s
+        start = self.clock()
+        waited = 0.0
+        while waited < max_wait_s and self.busy():
+            time.sleep(YIELD_POLL_S)
+            waited = self.clock() - start
+        with self._lock:
+            self.waited_s += waited
+        return waited
+
+
+FOREGROUND = Foreground()
+
+
+def foreground() -> Foreground:
+    """`with foreground():` marks interactive work (background steps wait meanwhile)."""
+    return FOREGROUND
