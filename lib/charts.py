@@ -378,3 +378,10 @@ def landed_steps(points: pd.DataFrame, *, currency: str, quantity: int | None = 
                                                   color="#495057").encode(
             x="quantity:Q", y=alt.value(0), text="label:N"))
     return alt.layer(*layers).properties(height=300, width="container")
+
+
+# Altair's schema classes live as long as the process: out of the garbage collector's
+# full scans (lib.ui freezes its own imports the same way; issue 15).
+import gc  # noqa: E402
+
+gc.freeze()

@@ -6,9 +6,16 @@ session state so that it survives page switches, which drop the query string.
 """
 from __future__ import annotations
 
+import gc
+
+# What is alive before this module's imports (Streamlit's runtime) stays alive: out of
+# the collector's scans (see _freeze_long_lived; the same at the end of this module).
+gc.freeze()
+
 import os
 import re
 import threading
+import time
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -449,6 +456,33 @@ def error_box(error: FetchError) -> None:
 
 
 # --- display helpers -------------------------------------------------------------------------
+def chart(builder: str, *args: Any, width: str | int = "stretch", **kwargs: Any) -> None:
+    """Draw `lib.charts.<builder>(*args, **kwargs)`, as st.altair_chart would, with its
+    Vega-Lite spec cached per arguments: building a layered Altair chart and Streamlit's
+    conversion of it (a JSON-schema validation of the whole spec) cost 100-200 ms of the
+    page before its chart, on every visit of a shared link (issue 15). The spec is the
+    one st.altair_chart sends (Streamlit's own converter); without that Streamlit
+    internal, the chart is drawn with st.altair_chart uncached."""
+    spec = _chart_spec(builder, args, tuple(sorted(kwargs.items())))
+    if spec is None:
+        from lib import charts
+
+        st.altair_chart(getattr(charts, builder)(*args, **kwargs), width=width)
+    else:
+        st.vega_lite_chart(spec=spec, width=width)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _chart_spec(builder: str, args: tuple, kwargs: tuple) -> dict | None:
+    try:
+        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    except ImportError:
+        return None
+    from lib import charts
+
+    return _convert_altair_to_vega_lite_spec(getattr(charts, builder)(*args, **dict(kwargs)))
+
+
 def image_source(url: str) -> str | Path:
     """What st.image needs: a local path for bundled demo files, else the URL."""
     if url.startswith("/app/static/"):
@@ -973,19 +1007,106 @@ def _store_entry() -> tuple[Any, str]:
 
 def _after_open(opened, days: float | None) -> None:
     """On the writer thread, before any snapshot: prune to the retention setting, then
-    load the bundled demo history once (demo mode only)."""
+    load the bundled demo history once (demo mode only).
+
+    Opened during a page run (the first visitor of a fresh server), the demo history
+    starts only once that page is drawn (after_page), HISTORY_START_DELAY_S later: its
+    seconds of CPU would otherwise share the process with that first page and with the
+    browser's download of the chart code (issue 15), and that visitor's own snapshot
+    would wait behind it. history_loading() says "loading" from the start all the same."""
     if days:
         opened.submit_task(lambda: opened.prune(days))
     wanted = os.environ.get("EXPLORER_DEMO_HISTORY", "1").strip().lower() not in {"0", "no",
                                                                                 "false"}
     if wanted and any(is_demo(key) for key in PLATFORMS):
-        _HISTORY_LOADS[id(opened)] = opened.submit_task(lambda: _load_demo_history(opened))
+        loaded = threading.Event()
+        _HISTORY_LOADS[id(opened)] = loaded
+        started = threading.Lock()
+
+        def start(delay_s: float = 0.0) -> None:
+            if not started.acquire(blocking=False):
+                return                                  # already started
+            if _HISTORY_LOADS.get(id(opened)) is not loaded:
+                loaded.set()                            # this store was closed meanwhile
+                return
+
+            def load() -> None:
+                try:
+                    if delay_s:
+                        time.sleep(delay_s)
+                    _load_demo_history(opened)
+                finally:
+                    loaded.set()
+            opened.submit_task(load)      # queued now: Store.wait_idle() waits for it
+
+        if _in_script_run():
+            with _DEFERRED_LOCK:
+                _DEFERRED_STARTS.append(start)
+            # However the page ends, the history never waits longer than this.
+            _timer(HISTORY_START_LATEST_S, start)
+        else:
+            start()
     job_runner()          # jobs a previous server process left unfinished go on now
 
 
 # Per store: set once its demo history is in (a new store loads it in the background).
 _HISTORY_LOADS: dict[int, Any] = {}
 HISTORY_LOAD_WAIT_S = 1.0
+# A demo history deferred by a page run starts this long after that page is drawn (in a
+# browser), and at the latest this long after the store was opened.
+HISTORY_START_DELAY_S = 1.5
+HISTORY_START_LATEST_S = 20.0
+_DEFERRED_STARTS: list = []
+_DEFERRED_LOCK = threading.Lock()
+
+
+def _in_script_run() -> bool:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    except ImportError:
+        return False
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
+def _timer(delay_s: float, action) -> None:
+    timer = threading.Timer(delay_s, action)
+    timer.daemon = True
+    timer.start()
+
+
+def _start_deferred_work() -> None:
+    """After a page is drawn: queue the demo history loads its run deferred; they begin
+    HISTORY_START_DELAY_S later when a browser is still fetching the page's code (a
+    visit with request headers), at once otherwise (AppTest)."""
+    with _DEFERRED_LOCK:
+        starts = _DEFERRED_STARTS[:]
+        _DEFERRED_STARTS.clear()
+    if not starts:
+        return
+    try:
+        browser = bool(st.context.headers.get("User-Agent"))
+    except Exception:
+        browser = False
+    for start in starts:
+        start(HISTORY_START_DELAY_S if browser else 0.0)
+
+
+_FROZEN = threading.Event()
+
+
+def _freeze_long_lived() -> None:
+    """Once per process, after its first page: move every object alive now (the modules
+    and caches the first run imported) out of the garbage collector's way. Streamlit
+    runs a full collection after every script run (runner.postScriptGC), and the first
+    run's imports trigger several more; over the whole heap of pandas, Altair,
+    SQLAlchemy ... each held the process 0.1-0.6 s, before the chart and right when the
+    browser fetches the chart's code. Frozen, a collection scans only what later runs
+    create (and still frees their cycles). No collection first: it would cost the same
+    0.1-0.6 s at that moment, for the little garbage of one run."""
+    if _FROZEN.is_set():
+        return
+    _FROZEN.set()
+    gc.freeze()
 
 
 def history_loading(opened) -> bool:
@@ -1124,10 +1245,19 @@ def after_page(ending: BaseException | None = None) -> None:
     rerun or an error leaves the placeholders alone."""
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+    _start_deferred_work()
     run = st.session_state.pop(STATE_RUN, None) or {}
     product = run.get("product")
     if product is None or (ending is not None and not isinstance(ending, StopException)):
+        _freeze_long_lived()
         return
+    try:
+        _after_page(run, product)
+    finally:
+        _freeze_long_lived()
+
+
+def _after_page(run: dict, product: Product) -> None:
     status, pin = run.get("status_slot"), run.get("pin_slot")
     opened = store()
     if product.pinned:
@@ -1449,3 +1579,6 @@ def comparison_report_buttons(products: list[Product], settings, quotes_at) -> N
                                  ReportContext(images=report_image))
 
     _report_buttons("comparison", build, key="report-compare")
+
+
+gc.freeze()          # this module's imports: long-lived (see the top of the module)

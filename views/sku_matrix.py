@@ -5,7 +5,7 @@ shared link reopens the same view; keys carry no product id.
 """
 import streamlit as st
 
-from lib import analysis, charts, refs, ui
+from lib import analysis, refs, ui
 from lib.platforms import PLATFORMS
 from lib.text import literal
 
@@ -49,9 +49,8 @@ else:
 
 if len(props) == 1:
     ui.remember_view("sku-matrix", product, metric=metric)
-    st.altair_chart(charts.value_bars(skus, prop=props[0], metric=metric,
-                                      metric_label=metric_label, value_format=value_format),
-                    width="stretch")
+    ui.chart("value_bars", skus, prop=props[0], metric=metric, metric_label=metric_label,
+             value_format=value_format)
 elif len(props) > 1:
     left, right = st.columns(2)
     row_prop = left.selectbox("Rows", props, index=props.index(default_row), key="rows",
@@ -82,9 +81,8 @@ elif len(props) > 1:
             shown, row_prop, col_prop, metric,
             row_order=list(dict.fromkeys(skus[row_prop].dropna())),
             col_order=list(dict.fromkeys(skus[col_prop].dropna())))
-        chart = charts.sku_heatmap(cells, row=row_prop, col=col_prop,
-                                   metric_label=metric_label, value_format=value_format)
-        st.altair_chart(chart, width="stretch")
+        ui.chart("sku_heatmap", cells, row=row_prop, col=col_prop, metric_label=metric_label,
+                 value_format=value_format)
         if any(len(v) != 1 for v in filters.values()):
             st.caption("Cells average several variants: pick a single value in the "
                        "filters to see individual variants.")

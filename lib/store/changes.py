@@ -32,9 +32,19 @@ def _value(value: Any) -> Any:
                                                        and value != value) else value
 
 
+def _keyed_once(facts: Facts) -> dict[str, dict[str, Any]]:
+    """_keyed of a snapshot's variants, worked out once per Facts: in a timeline every
+    snapshot is in two pairs, and keying was most of the History page's CPU (issue 15)."""
+    keyed = facts.__dict__.get("_keyed_variants")
+    if keyed is None:
+        keyed = _keyed(facts.skus)
+        object.__setattr__(facts, "_keyed_variants", keyed)    # Facts is frozen: a memo
+    return keyed
+
+
 def _keyed(skus: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Variant rows by match key: the SKU id when it is unique, else the variant label."""
-    records = skus.astype(object).to_dict("records")
+    records = skus.to_dict("records")        # Python scalars; _value reads NA and NaN
     ids = [str(r.get("sku_id") or "") for r in records]
     use_ids = all(ids) and len(set(ids)) == len(ids)
     keyed: dict[str, dict[str, Any]] = {}
@@ -97,7 +107,7 @@ def _count(kind: str, label: str, a, b) -> list[Change]:
 def diff(before: Facts, after: Facts) -> list[Change]:
     """Every change from `before` to `after`, variants first, then the product's figures."""
     changes: list[Change] = []
-    old, new = _keyed(before.skus), _keyed(after.skus)
+    old, new = _keyed_once(before), _keyed_once(after)
     for key, record in new.items():
         if key not in old:
             changes.append(Change("new_variant", _name(record), None, key,
