@@ -7,6 +7,9 @@ PORT ?= 8501
 # Only this computer can open the app. `make run HOST=0.0.0.0` serves every network
 # interface on purpose: then put authentication in front (see the README).
 HOST ?= localhost
+# Test processes: most tests wait on servers, browsers and sockets, so more processes
+# than cores pay (measured: benchmarks/suite.py).
+TEST_WORKERS ?= 4
 
 .PHONY: run test browser pdflibs bench demo team clean
 
@@ -58,7 +61,7 @@ browser:
 	  fi
 
 test: $(VENV)/.dev browser pdflibs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Regenerate the demo fixtures, pictures and clips (deterministic; tools/build_demo.py).
 demo: $(VENV)/.dev

@@ -1,17 +1,16 @@
 """Run every benchmark and print the figures: `make bench` (or python -m benchmarks)."""
 from __future__ import annotations
 
-import json
+import importlib
+import os
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import lib.sandbox.gateway as gateway
 from benchmarks.synthetic import ds_payload, write_fixture_dir
 from lib.client import fetch_many, fetch_product
-from lib.platforms import parse_payload
 from lib.query import ProductQuery
 from lib.sandbox import SandboxGateway, SandboxTransport
 
@@ -25,20 +24,6 @@ def best_of(runs: int, action) -> float:
         action()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def bench_parse(sku_count: int = 1000) -> None:
-    body = json.dumps(ds_payload(sku_count)).encode()
-    loads = best_of(7, lambda: json.loads(body))
-    parse = best_of(7, lambda: parse_payload("aliexpress", body))
-    tracemalloc.start()
-    product = parse_payload("aliexpress", body)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"parse  {sku_count} SKUs x 3 dims, {len(body) / 1e6:.2f} MB: json.loads "
-          f"{loads * 1000:.1f} ms, parse_payload {parse * 1000:.1f} ms "
-          f"= {parse / loads:.2f}x json.loads (target <= 3x); peak memory "
-          f"{peak / 1e6:.1f} MB; {len(product.skus)} rows")
 
 
 def bench_batch(count: int = 200, qps: float = 50.0, latency: float = 0.1) -> None:
@@ -101,24 +86,26 @@ def bench_pages(sku_count: int = 500) -> None:
         gateway.FIXTURES = Path(gateway.__file__).parent / "fixtures"
 
 
+# In `make bench`'s order: the quick in-process figures first, then the real servers and
+# browsers, the suite last (it takes about its own target, three minutes).
+BENCHMARKS = ("parse", "batch", "pages", "store", "jobs", "report", "first_chart",
+              "fairness", "load", "suite")
+
+
 def main() -> None:
-    which = set(sys.argv[1:]) or {"parse", "batch", "pages", "store", "jobs", "report"}
-    print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
-    if "parse" in which:
-        bench_parse()
-    if "batch" in which:
-        bench_batch()
-    if "pages" in which:
-        bench_pages()
-    if "store" in which:
-        from benchmarks.store import bench_store
-        bench_store()
-    if "jobs" in which:
-        from benchmarks.jobs import bench_jobs
-        bench_jobs()
-    if "report" in which:
-        from benchmarks.report import bench_report
-        bench_report()
+    which = [name for name in BENCHMARKS if name in set(sys.argv[1:]) or len(sys.argv) == 1]
+    unknown = set(sys.argv[1:]) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(sorted(unknown))}; "
+                 f"choose from {', '.join(BENCHMARKS)}")
+    print(f"python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    for name in which:
+        if name in ("batch", "pages"):
+            globals()[f"bench_{name}"]()
+        else:
+            module = importlib.import_module(f"benchmarks.{name}")
+            getattr(module, f"bench_{name}")()
 
 
 if __name__ == "__main__":

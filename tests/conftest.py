@@ -4,16 +4,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tools import streamlit_server as server_process
 
 pytest_plugins = ["pg_fixtures"]
 
@@ -45,12 +41,6 @@ def chromium_path() -> str | None:
         if candidate and os.path.exists(candidate):
             return candidate
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -92,13 +82,7 @@ def running_app(log_path: Path | None = None, app_file: Path | None = None, *,
     """A real `streamlit run` of the app in demo mode on a free port (or `port`); yields
     its URL and ends exactly that process (SIGTERM, then SIGKILL) however the test ends.
     `data_dir`: the store's folder (a restarted server given the same one finds its jobs)."""
-    port = port or _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(app_file or APP_FILE),
-               "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
-    env = {k: v for k, v in os.environ.items()
-           if not k.endswith(("_APP_SECRET", "_ACCESS_TOKEN", "_CLIENT_SECRET"))}
+    env = server_process.environment_without_secrets()
     env["EXPLORER_DEMO"] = "1"
     # Each server keeps its own store: snapshots of one test server (a hostile fixture
     # set, say) never show up as "what changed" on another's pages.
@@ -106,35 +90,10 @@ def running_app(log_path: Path | None = None, app_file: Path | None = None, *,
         env["EXPLORER_DATA_DIR"] = str(data_dir or
                                        tempfile.mkdtemp(prefix="explorer-server-data-"))
     env.update(env_extra or {})
-    log = open(log_path, "a") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    output = (lambda: log_path.read_text()) if log_path else (lambda: "")
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited:\n{output()}")
-            try:
-                if httpx.get(f"{base_url}/_stcore/health", timeout=1).text.strip() == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no health answer:\n{output()}")
-            time.sleep(0.1)
+    with server_process.streamlit_server(app_file or APP_FILE, env, port=port,
+                                         log_path=log_path,
+                                         timeout_s=SERVER_START_TIMEOUT_S) as (base_url, _):
         yield base_url
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        if log_path:
-            log.close()
 
 
 @pytest.fixture(scope="session")
@@ -143,11 +102,37 @@ def streamlit_server(tmp_path_factory):
         yield base_url
 
 
-def pytest_collection_modifyitems(items):
+# Modules that take long: the seconds their tests took in a parallel run of make test
+# (pytest --durations, 2026-12-01, 2-core machine). The long ones start first, so that
+# no worker is left alone with one of them at the end.
+LONG_MODULES = {"test_browser_hostile.py": 213, "test_browser_views.py": 191,
+                "test_browser_jobs.py": 136, "test_report.py": 129, "test_team.py": 84,
+                "test_browser_report.py": 82, "test_browser.py": 40,
+                "test_pacing_shared.py": 33, "test_history_page.py": 31}
+
+
+def _uses_browser(item) -> bool:
+    return "browser" in item.fixturenames or "streamlit_server" in item.fixturenames
+
+
+@pytest.hookimpl(tryfirst=True)      # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main
-    thread while its session lives, which other tests' asyncio.run() must not meet."""
-    items.sort(key=lambda item: "browser" in item.fixturenames or
-               "streamlit_server" in item.fixturenames)
+    thread while its session lives, which other tests' asyncio.run() must not meet (in
+    parallel, each worker runs its tests in this order too: pytest-xdist hands them out
+    in it, with --dist loadgroup --no-loadscope-reorder). Within each part the long
+    modules first. A module whose tests share a costly module fixture (a server, a
+    report built once) is one group, run by one worker, so that fixture is built once."""
+    items.sort(key=lambda item: (_uses_browser(item),
+                                 -LONG_MODULES.get(item.path.name, 0)))
+    for item in items:
+        if any(_module_scoped(item, name) for name in item.fixturenames):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
+def _module_scoped(item, name: str) -> bool:
+    definitions = item._fixtureinfo.name2fixturedefs.get(name) or ()
+    return any(d.scope == "module" for d in definitions)
 
 
 @pytest.fixture
