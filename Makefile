@@ -61,7 +61,9 @@ browser:
 	  fi
 
 test: $(VENV)/.dev browser pdflibs
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not team"
+	@# The team topology after, alone: its pacing across processes needs the CPU it measures.
+	$(PY) -m pytest -q -m team
 
 # Regenerate the demo fixtures, pictures and clips (deterministic; tools/build_demo.py).
 demo: $(VENV)/.dev

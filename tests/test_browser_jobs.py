@@ -197,9 +197,12 @@ def test_batch_job_survives_reload_page_switch_and_a_second_browser(
         other.goto(f"{base_url}/batch-fetch?job={job_id}")
         expect(other.get_by_role("heading", name=re.compile("Job started"))).to_be_visible(
             timeout=30_000)
-        theirs, mine = _progress(other), _progress(page)
-        timings[f"second context {theirs}, first {mine}"] = time.monotonic() - t0
-        assert abs(theirs - mine) <= 40, (theirs, mine)
+        # The same job: its count read there lies between two reads here, give or take
+        # what the job does in the pages' polling lag (each redraws every 1.5 s; the job
+        # goes on between the reads, however slowly this machine reads the pages).
+        before, theirs, mine = _progress(page), _progress(other), _progress(page)
+        timings[f"second context {theirs}, first {before}..{mine}"] = time.monotonic() - t0
+        assert before - 30 <= theirs <= mine + 30, (before, theirs, mine)
         assert theirs >= back
         # ...and its plain Batch page lists the job among the recent ones.
         listing = other.context.new_page()
