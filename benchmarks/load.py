@@ -42,11 +42,10 @@ the 20 walks take as long as the server needs to serve them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,10 +55,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from lib.query import ProductQuery
 from lib.sandbox import DEMO_PRODUCTS, demo_title
+from tools import streamlit_server as server_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = 20
@@ -118,65 +116,34 @@ READY_JS = """([heading, productId, currency]) => {
 
 
 # --- the server --------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class DemoServer:
     """`streamlit run app.py` in demo mode with a store of its own, as the README's demo
-    server; ended by its own pid (SIGTERM, then SIGKILL)."""
+    server (tools/streamlit_server); ended by its own pid (SIGTERM, then SIGKILL)."""
 
     def __init__(self, extra_args: tuple[str, ...] = ()) -> None:
         self.extra_args = tuple(extra_args)
         self.data_dir = tempfile.mkdtemp(prefix="explorer-load-")
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(self.data_dir) / "server.log"
+        self.url = ""
         self.process: subprocess.Popen | None = None
+        self._served = contextlib.ExitStack()
 
     def __enter__(self) -> "DemoServer":
-        env = {k: v for k, v in os.environ.items()
+        env = {k: v for k, v in server_process.environment_without_secrets().items()
                if k not in ("EXPLORER_DB_URL", "EXPLORER_DEMO_HISTORY", "EXPLORER_JOBS")
-               and not k.endswith(("_APP_KEY", "_APP_SECRET", "_ACCESS_TOKEN",
-                                   "_CLIENT_ID", "_CLIENT_SECRET"))}
+               and not k.endswith(("_APP_KEY", "_CLIENT_ID"))}
         env.update(EXPLORER_DEMO="1", EXPLORER_DATA_DIR=self.data_dir)
-        command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                   "--server.headless", "true", "--server.port", str(self.port),
-                   "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-                   "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                   *self.extra_args]
-        self._log = open(self.log, "w")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                output = self.log.read_text()
-                self.__exit__()
-                raise RuntimeError(f"streamlit exited:\n{output}")
-            try:
-                if httpx.get(f"{self.url}/_stcore/health", timeout=1).text.strip() == "ok":
-                    return self
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                output = self.log.read_text()
-                self.__exit__()
-                raise RuntimeError(f"no health answer:\n{output}")
-            time.sleep(0.1)
+        try:
+            self.url, self.process = self._served.enter_context(
+                server_process.streamlit_server(ROOT / "app.py", env, log_path=self.log,
+                                                timeout_s=60, extra_args=self.extra_args))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        self._log.close()
+        self._served.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def rss_mb(self) -> float:

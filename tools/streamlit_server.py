@@ -35,15 +35,17 @@ def environment_without_secrets() -> dict[str, str]:
 @contextlib.contextmanager
 def streamlit_server(app_file: Path, env: dict[str, str], *, port: int | None = None,
                      cwd: Path = ROOT, log_path: Path | None = None,
-                     timeout_s: float = START_TIMEOUT_S
+                     timeout_s: float = START_TIMEOUT_S, extra_args: tuple[str, ...] = ()
                      ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Yields (base URL, process) once /_stcore/health answers "ok". `cwd`: the folder
-    whose .streamlit/config.toml applies. `log_path`: the server's output (appended)."""
+    whose .streamlit/config.toml applies. `log_path`: the server's output (appended).
+    `extra_args`: more `streamlit run` options (e.g. --runner.postScriptGC=true)."""
     port = port or free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.headless", "true", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+               *extra_args]
     log = open(log_path, "a") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
